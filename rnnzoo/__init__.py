@@ -1,0 +1,20 @@
+"""rnnzoo: a Keras 3 model zoo of recurrent neural networks.
+
+```python
+import rnnzoo
+rnnzoo.list_models()
+model = rnnzoo.build("classification", cell="gru", depth=2, bidirectional=True)
+ds = rnnzoo.data.load("classification", split="train", batch_size=64)
+model.fit(ds, epochs=3)
+```
+
+Importing rnnzoo does not import TensorFlow Datasets, keras-tuner or the LiteRT
+interpreter; those load when a function that needs them is called.
+"""
+
+__version__ = "0.1.0"
+
+from rnnzoo import data, layers, registry  # noqa: E402
+from rnnzoo.registry import build, describe, list_models  # noqa: E402
+
+__all__ = ["build", "describe", "list_models", "data", "layers", "registry", "__version__"]

@@ -1,0 +1,354 @@
+"""The ``rnnzoo`` command.
+
+```
+rnnzoo list                                   # registered tasks
+rnnzoo info classification                    # a task's spec
+rnnzoo train classification --epochs 3 --cell lstm --out runs/cls
+rnnzoo demo                                   # every task, end to end, offline
+```
+
+User mistakes (an unknown task, a bad option) print one line to stderr and exit
+with status 2; no traceback.
+
+Each command is a pair of functions: ``_add_<name>(subparsers)`` declares its
+arguments and ``_cmd_<name>(args)`` runs it. Register new commands in
+``_COMMANDS`` at the end of the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import sys
+import time
+from typing import Any, Callable, Sequence
+
+__all__ = ["main"]
+
+
+class UserError(Exception):
+    """A mistake in the command line: printed as one line, exit status 2."""
+
+
+def _quiet_tensorflow() -> None:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _parse_value(text: str) -> Any:
+    """Parses ``KEY=VALUE`` values: Python literals when they parse, else strings."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        lowered = text.lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        if lowered in ("none", "null"):
+            return None
+        return text
+
+
+def _parse_pairs(pairs: Sequence[str] | None, flag: str) -> dict[str, Any]:
+    result = {}
+    for pair in pairs or ():
+        if "=" not in pair:
+            raise UserError(f"{flag} expects KEY=VALUE. Received: {pair!r}")
+        key, value = pair.split("=", 1)
+        result[key.strip().replace("-", "_")] = _parse_value(value)
+    return result
+
+
+def _add_recurrent_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("model options (validated by the task)")
+    group.add_argument("--cell", help="lstm, gru, simple, abc, clockwork or feedforward")
+    group.add_argument("--units", type=int)
+    group.add_argument("--depth", type=int)
+    group.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None)
+    group.add_argument("--dropout", type=float)
+    group.add_argument("--learning-rate", type=float)
+    group.add_argument(
+        "--set", nargs="*", metavar="KEY=VALUE", default=[],
+        help="any other task option, e.g. --set num_classes=5 vocab_size=20000",
+    )
+
+
+def _model_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    overrides = {}
+    for key in ("cell", "units", "depth", "bidirectional", "dropout", "learning_rate"):
+        value = getattr(args, key, None)
+        if value is not None:
+            overrides[key] = value
+    overrides.update(_parse_pairs(getattr(args, "set", None), "--set"))
+    return overrides
+
+
+# --------------------------------------------------------------------------- list
+
+
+def _add_list(subparsers) -> None:
+    p = subparsers.add_parser("list", help="list the registered tasks")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    import rnnzoo
+
+    rows = [rnnzoo.registry.get(name) for name in rnnzoo.list_models()]
+    if args.json:
+        print(json.dumps([{"name": s.name, "pattern": s.pattern} for s in rows], indent=2))
+        return 0
+    width = max(len(s.name) for s in rows)
+    for spec in rows:
+        print(f"{spec.name:<{width}}  {spec.pattern:<12}  {spec.outputs}")
+    return 0
+
+
+# --------------------------------------------------------------------------- info
+
+
+def _add_info(subparsers) -> None:
+    p = subparsers.add_parser("info", help="show a task's specification")
+    p.add_argument("task")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    import rnnzoo
+
+    info = rnnzoo.describe(args.task)
+    if args.json:
+        print(json.dumps(info, indent=2, default=str))
+        return 0
+    print(f"{info['name']}  ({info['pattern']})")
+    print(f"  {info['description']}")
+    print(f"  inputs:  {info['inputs']}")
+    print(f"  outputs: {info['outputs']}")
+    print(f"  metrics: {', '.join(info['metrics'])}")
+    print(f"  data:    {', '.join(f'{k}: {v}' for k, v in info['datasets'].items())}")
+    print(f"  tuning objective: {info['objective']['name']} ({info['objective']['direction']})")
+    print("  options:")
+    for name, opt in info["options"].items():
+        print(f"    {name:<16} default={opt['default']!r:<10} {opt['allowed']}")
+        if opt["help"]:
+            print(f"    {'':<16} {opt['help']}")
+    return 0
+
+
+# --------------------------------------------------------------------------- train
+
+
+def _add_train(subparsers) -> None:
+    p = subparsers.add_parser(
+        "train", help="train a task's model on its data and save it",
+        description="Train a task's model, evaluate it on the test split, and write "
+        "OUT/<task>.keras and OUT/<task>_metrics.json.",
+    )
+    p.add_argument("task")
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--source", default="builtin", help="builtin (offline) or tfds")
+    p.add_argument(
+        "--data", nargs="*", metavar="KEY=VALUE", default=[],
+        help="data loader options, e.g. --data num_examples=2000",
+    )
+    p.add_argument("--out", default=None, help="output folder (default: runs/<task>)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2],
+                   help="Keras verbosity: 1 shows a progress bar")
+    _add_recurrent_flags(p)
+
+
+def _check_positive(name: str, value: int) -> None:
+    if value < 1:
+        raise UserError(f"--{name} must be a positive integer. Received: {value}")
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    _check_positive("epochs", args.epochs)
+    _check_positive("batch-size", args.batch_size)
+    import keras
+
+    import rnnzoo
+
+    spec = rnnzoo.registry.get(args.task)
+    overrides = _model_overrides(args)
+    spec.resolve(overrides)  # fail fast, before loading data
+    data_kwargs = _parse_pairs(args.data, "--data")
+    out = args.out or os.path.join("runs", args.task)
+    keras.utils.set_random_seed(args.seed)
+    train = rnnzoo.data.load(args.task, "train", args.batch_size, source=args.source, **data_kwargs)
+    val = rnnzoo.data.load(args.task, "validation", args.batch_size, source=args.source,
+                           **data_kwargs)
+    test = rnnzoo.data.load(args.task, "test", args.batch_size, source=args.source, **data_kwargs)
+    model = rnnzoo.build(args.task, **overrides)
+    start = time.perf_counter()
+    history = model.fit(train, validation_data=val, epochs=args.epochs, verbose=args.verbose)
+    train_seconds = time.perf_counter() - start
+    results = model.evaluate(test, verbose=0, return_dict=True)
+    os.makedirs(out, exist_ok=True)
+    model_path = os.path.join(out, f"{args.task}.keras")
+    metrics_path = os.path.join(out, f"{args.task}_metrics.json")
+    _atomic_save_model(model, model_path)
+    record = {
+        "task": args.task,
+        "options": spec.resolve(overrides),
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "source": args.source,
+        "seed": args.seed,
+        "params": int(model.count_params()),
+        "train_seconds": round(train_seconds, 2),
+        "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+        "test": {k: float(v) for k, v in results.items()},
+        "versions": {"rnnzoo": rnnzoo.__version__, "keras": keras.__version__},
+    }
+    _atomic_write_text(metrics_path, json.dumps(record, indent=2, default=str))
+    print(f"test: {', '.join(f'{k}={v:.4f}' for k, v in record['test'].items())}")
+    print(f"wrote {model_path} and {metrics_path}")
+    return 0
+
+
+def _atomic_write_text(path: str, text: str) -> None:
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _atomic_save_model(model, path: str) -> None:
+    tmp = f"{path[:-len('.keras')]}.tmp-{os.getpid()}.keras"
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+# --------------------------------------------------------------------------- demo
+
+
+def _add_demo(subparsers) -> None:
+    p = subparsers.add_parser(
+        "demo", help="build, train briefly and evaluate every task on built-in data",
+    )
+    p.add_argument("--tasks", nargs="*", default=None, help="subset of tasks (default: all)")
+    p.add_argument("--epochs", type=int, default=None, help="override every task's demo epochs")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def _format_metric(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    import keras
+
+    import rnnzoo
+
+    tasks = args.tasks or rnnzoo.list_models()
+    for task in tasks:
+        rnnzoo.registry.get(task)
+    if args.epochs is not None:
+        _check_positive("epochs", args.epochs)
+    rows = []
+    total = time.perf_counter()
+    for task in tasks:
+        spec = rnnzoo.registry.get(task)
+        demo = spec.demo
+        keras.utils.set_random_seed(args.seed)
+        data_kwargs = dict(demo.get("data", {}))
+        eval_kwargs = dict(demo.get("eval_data", {}))
+        batch_size = demo.get("batch_size", 64)
+        print(f"== {task} ({spec.pattern}) ==", flush=True)
+        start = time.perf_counter()
+        train = rnnzoo.data.load(task, "train", batch_size, **data_kwargs)
+        val = rnnzoo.data.load(task, "validation", batch_size, **eval_kwargs)
+        test = rnnzoo.data.load(task, "test", batch_size, **eval_kwargs)
+        model = rnnzoo.build(task, **demo.get("overrides", {}))
+        epochs = args.epochs or demo.get("epochs", 2)
+        model.fit(train, validation_data=val, epochs=epochs, verbose=2)
+        results = model.evaluate(test, verbose=0, return_dict=True)
+        report = demo["report"](model, test) if demo.get("report") else {}
+        for line in report.get("examples", []):
+            print(f"   {line}")
+        metric = spec.metrics[0] if spec.metrics[0] in results else "loss"
+        rows.append({
+            "task": task,
+            "cell": getattr(model, "rnnzoo_cell", None) or spec.resolve(demo.get("overrides", {}))
+            .get("cell", "-"),
+            "params": model.count_params(),
+            "epochs": epochs,
+            "metric": metric,
+            "value": float(results[metric]),
+            "baseline": report.get("baseline", "-"),
+            "baseline_value": report.get("baseline_value", "-"),
+            "seconds": time.perf_counter() - start,
+        })
+    print()
+    header = ["task", "cell", "params", "epochs", "test metric", "value", "baseline", "value",
+              "seconds"]
+    table = [header] + [
+        [r["task"], r["cell"], f"{r['params']:,}", str(r["epochs"]), r["metric"],
+         _format_metric(r["value"]), str(r["baseline"]), _format_metric(r["baseline_value"]),
+         f"{r['seconds']:.0f}"]
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for i, row in enumerate(table):
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)))
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+    print(f"\ndemo finished in {time.perf_counter() - total:.0f} s")
+    return 0
+
+
+# --------------------------------------------------------------------------- main
+
+# (name, add_parser, run). Later modules add their commands here.
+_COMMANDS: list[tuple[str, Callable, Callable]] = [
+    ("list", _add_list, _cmd_list),
+    ("info", _add_info, _cmd_info),
+    ("train", _add_train, _cmd_train),
+    ("demo", _add_demo, _cmd_demo),
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rnnzoo", description="A Keras 3 model zoo of recurrent neural networks.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for _, add, _ in _COMMANDS:
+        add(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``rnnzoo`` console script."""
+    _quiet_tensorflow()
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from rnnzoo import __version__
+
+        print(__version__)
+        return 0
+    if not args.command:
+        parser.print_help()
+        return 2
+    run = {name: cmd for name, _, cmd in _COMMANDS}[args.command]
+    try:
+        return run(args) or 0
+    except (UserError, ValueError, FileNotFoundError) as exc:
+        print(f"rnnzoo {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,6 @@
+"""Task builders. Importing this package registers every task.
+
+One module per task; each calls :func:`rnnzoo.registry.register` on its builder.
+"""
+
+from rnnzoo.tasks import classification  # noqa: F401
