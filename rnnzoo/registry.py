@@ -387,13 +387,18 @@ def describe(name: str) -> dict:
     return get(name).describe()
 
 
-def build(name: str, *, weights: Any = None, strategy: Any = None, **overrides: Any):
+def build(name: str, *, weights: Any = None, strategy: Any = None, freeze_encoder: bool = False,
+          **overrides: Any):
     """Builds the compiled Keras model of a registered task.
 
     Args:
         name: a registered task name (see :func:`list_models`).
-        weights: ``None`` for random initialisation. Other values are handled by
-            :mod:`rnnzoo.weights` when it is available.
+        weights: ``None`` for random initialisation, ``"pretrained"`` for the
+            published weights (options not given then default to the published
+            model's), or a path to a ``.keras`` / ``.weights.h5`` file; see
+            :mod:`rnnzoo.weights`.
+        freeze_encoder: with ``weights``, freeze every loaded layer except the
+            output head (transfer learning).
         strategy: an optional ``tf.distribute.Strategy``; the model is built and
             compiled inside ``strategy.scope()``.
         **overrides: task options (see ``describe(name)["options"]``); every one
@@ -411,19 +416,28 @@ def build(name: str, *, weights: Any = None, strategy: Any = None, **overrides: 
     >>> model = rnnzoo.build("classification", cell="gru", units=32, depth=2)
     """
     spec = get(name)
+    if isinstance(weights, str) and weights == "pretrained":
+        from rnnzoo import weights as weights_module
+
+        overrides = {**weights_module.published_options(name), **overrides}
     config = spec.resolve(overrides)
     if strategy is not None:
         with strategy.scope():
             model = spec.builder(**config)
-            model = _apply_weights(spec, model, config, weights)
+            model = _apply_weights(spec, model, config, weights, freeze_encoder)
     else:
         model = spec.builder(**config)
-        model = _apply_weights(spec, model, config, weights)
+        model = _apply_weights(spec, model, config, weights, freeze_encoder)
     return model
 
 
-def _apply_weights(spec: TaskSpec, model: Any, config: dict, weights: Any):
+def _apply_weights(spec: TaskSpec, model: Any, config: dict, weights: Any,
+                   freeze_encoder: bool = False):
     if weights is None:
+        if freeze_encoder:
+            raise ValueError(
+                "`freeze_encoder=True` needs weights to freeze. Received: weights=None."
+            )
         return model
     try:
         from rnnzoo import weights as weights_module
@@ -434,7 +448,7 @@ def _apply_weights(spec: TaskSpec, model: Any, config: dict, weights: Any):
         raise ValueError(
             f"`weights` must be None in this version of rnnzoo. Received: weights={weights!r}."
         )
-    return loader(model, spec, config, weights)
+    return loader(model, spec, config, weights, freeze_encoder=freeze_encoder)
 
 
 _loaded = False

@@ -1,0 +1,246 @@
+"""Trains the zoo's published models and records them in the weights registry.
+
+```bash
+python tools/train_zoo.py                    # every registered task
+python tools/train_zoo.py classification     # some tasks
+python tools/train_zoo.py classification --epochs 5 --seed 0
+```
+
+For each task: seeds everything, trains the task's default model (its registry
+``demo`` settings: options, data, batch size; ``RECIPES`` below may add epochs)
+on the built-in offline data on CPU, evaluates it on the test split, and writes
+
+* ``rnnzoo/assets/weights/<task>-<sha256[:8]>.keras``: config, weights and any
+  preprocessing assets (a vocabulary is part of the model's config) in one file;
+  the previous file of the task is removed;
+* the task's record in ``rnnzoo/weights_registry.json``: file name, sha256,
+  size, URLs, licence, dataset, measured test metrics (and the demo's baseline),
+  input/output spec, parameter count, options, and the recipe (epochs, batch
+  size, optimizer, seed, versions of rnnzoo/keras/tensorflow/python, the command).
+
+Then run ``python tools/make_cards.py`` to regenerate ``zoo_cards/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import pathlib
+import platform
+import re
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # the recipe is CPU, for reproducibility
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+LICENSE = "Apache-2.0"
+RAW_BASE = "https://raw.githubusercontent.com/rnnzoo/rnnzoo/v0.1.0/rnnzoo/assets/weights"
+
+#: Per-task additions to the registry's demo settings (keep every task to minutes on CPU).
+RECIPES: dict[str, dict] = {
+    "classification": {"epochs": 6, "data": {"num_examples": 6000}},
+}
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        try:
+            return value.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _tensor_spec(tensors) -> list[dict]:
+    import keras
+
+    flat = keras.tree.flatten(tensors)
+    return [
+        {"name": getattr(t, "name", None), "shape": list(t.shape), "dtype": str(t.dtype)}
+        for t in flat
+    ]
+
+
+def _sha256(path: pathlib.Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _vocabulary_info(config: dict, model) -> dict:
+    """Which preprocessing assets the model carries (vocabularies live in its config)."""
+    assets = {}
+    for name, value in config.items():
+        if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+            assets[name] = {"entries": len(value), "stored_in": "the .keras file's config"}
+    vocab = getattr(model, "vocabulary", None)
+    if callable(getattr(model, "get_vocabulary", None)):
+        vocab = model.get_vocabulary()
+    if isinstance(vocab, (list, tuple)) and vocab:
+        assets["vocabulary"] = {"entries": len(vocab), "stored_in": "the .keras file's config"}
+    return assets
+
+
+def train_task(task: str, *, seed: int = 0, epochs: int | None = None, verbose: int = 2) -> dict:
+    """Trains, evaluates and saves one task's published model; returns its record."""
+    import keras
+    import tensorflow as tf
+
+    import rnnzoo
+    from rnnzoo import weights
+
+    spec = rnnzoo.registry.get(task)
+    demo = dict(spec.demo)
+    recipe = RECIPES.get(task, {})
+    data_kwargs = {**demo.get("data", {}), **recipe.get("data", {})}
+    eval_kwargs = {**demo.get("eval_data", {}), **recipe.get("eval_data", {})}
+    overrides = {**demo.get("overrides", {}), **recipe.get("overrides", {})}
+    batch_size = recipe.get("batch_size", demo.get("batch_size", 64))
+    epochs = epochs or recipe.get("epochs", demo.get("epochs", 2))
+
+    keras.utils.set_random_seed(seed)
+    train = rnnzoo.data.load(task, "train", batch_size, **data_kwargs)
+    val = rnnzoo.data.load(task, "validation", batch_size, **eval_kwargs)
+    test = rnnzoo.data.load(task, "test", batch_size, **eval_kwargs)
+    model = rnnzoo.build(task, **overrides)
+    config = spec.resolve(overrides)
+    print(f"== {task}: {model.count_params():,} parameters, {epochs} epochs ==", flush=True)
+    start = time.perf_counter()
+    history = model.fit(train, validation_data=val, epochs=epochs, verbose=verbose)
+    train_seconds = time.perf_counter() - start
+    results = model.evaluate(test, verbose=0, return_dict=True)
+    report = demo["report"](model, test) if demo.get("report") else {}
+
+    folder = weights.BUNDLED_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{task}.tmp-{os.getpid()}.keras"
+    # Publish the weights without the optimizer state: a freshly built (compiled,
+    # optimizer not yet built) twin receives the trained weights and is saved.
+    export = rnnzoo.build(task, **overrides)
+    export.set_weights(model.get_weights())
+    try:
+        export.save(tmp)
+        sha = _sha256(tmp)
+        file_name = f"{task}-{sha[:8]}.keras"
+        target = folder / file_name
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    for old in folder.iterdir():
+        if re.fullmatch(rf"{re.escape(task)}-[0-9a-f]{{8}}\.keras", old.name) and old != target:
+            old.unlink()
+
+    # The file must load back to the same predictions (what users will get).
+    reloaded = rnnzoo.build(task, weights=str(target), **overrides)
+    x, _ = next(iter(test))
+    import numpy as np
+
+    for a, b in zip(keras.tree.flatten(model.predict(x, verbose=0)),
+                    keras.tree.flatten(reloaded.predict(x, verbose=0))):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-5)
+
+    optimizer = model.optimizer
+    metrics = {"test": {k: round(float(v), 6) for k, v in results.items()}}
+    if "baseline" in report:
+        metrics["baseline"] = {"name": report["baseline"],
+                               "value": _jsonable(report.get("baseline_value"))}
+    record = {
+        "task": task,
+        "file_name": file_name,
+        "format": "keras",
+        "sha256": sha,
+        "size": target.stat().st_size,
+        "urls": [f"{weights.DEFAULT_BASE_URL}/{file_name}", f"{RAW_BASE}/{file_name}"],
+        "license": LICENSE,
+        "dataset": {
+            "name": f"rnnzoo built-in '{task}' data",
+            "source": "builtin",
+            "loader": {"train": _jsonable(data_kwargs), "eval": _jsonable(eval_kwargs)},
+            "splits": ["train", "validation", "test"],
+            "tfds_equivalent": spec.tfds_name,
+        },
+        "pattern": spec.pattern,
+        "metrics": metrics,
+        "primary_metric": spec.metrics[0] if spec.metrics[0] in results else "loss",
+        "input_spec": _tensor_spec(model.inputs),
+        "output_spec": _tensor_spec(model.outputs),
+        "params": int(model.count_params()),
+        "options": _jsonable(config),
+        "assets": _vocabulary_info(config, model),
+        "recipe": {
+            "command": f"python tools/train_zoo.py {task} --seed {seed}"
+                       + (f" --epochs {epochs}" if epochs != recipe.get(
+                           "epochs", demo.get("epochs", 2)) else ""),
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "optimizer": {"name": type(optimizer).__name__,
+                          "learning_rate": float(keras.ops.convert_to_numpy(
+                              optimizer.learning_rate)),
+                          "clipnorm": getattr(optimizer, "clipnorm", None)},
+            "loss": getattr(model.loss, "name", None) or str(model.loss),
+            "seed": seed,
+            "device": "CPU",
+            "train_seconds": round(train_seconds, 1),
+            "final_epoch": {k: round(float(v[-1]), 6) for k, v in history.history.items()},
+            "versions": {"rnnzoo": rnnzoo.__version__, "keras": keras.__version__,
+                         "tensorflow": tf.__version__, "python": platform.python_version()},
+            "date": datetime.date.today().isoformat(),
+        },
+    }
+    return _jsonable(record)
+
+
+def write_record(record: dict) -> None:
+    """Merges ``record`` into the registry file atomically."""
+    from rnnzoo import weights
+
+    path = weights.REGISTRY_PATH
+    data = {"format_version": 1, "base_url": weights.DEFAULT_BASE_URL, "models": {}}
+    if path.exists():
+        data = json.loads(path.read_text(encoding="utf-8"))
+    data.setdefault("models", {})[record["task"]] = record
+    data["models"] = dict(sorted(data["models"].items()))
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def main(argv=None) -> int:
+    import rnnzoo
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("tasks", nargs="*", help="tasks to train (default: every registered)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
+    parser.add_argument("--verbose", type=int, default=2, choices=[0, 1, 2])
+    args = parser.parse_args(argv)
+    tasks = args.tasks or rnnzoo.list_models()
+    for task in tasks:
+        rnnzoo.registry.get(task)  # fail fast on a typo
+    for task in tasks:
+        record = train_task(task, seed=args.seed, epochs=args.epochs, verbose=args.verbose)
+        write_record(record)
+        test = ", ".join(f"{k}={v:.4f}" for k, v in record["metrics"]["test"].items())
+        print(f"{task}: {record['file_name']} {record['size']:,} bytes; test {test}; "
+              f"{record['recipe']['train_seconds']} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
