@@ -4,3 +4,4 @@ One module per task; each calls :func:`rnnzoo.registry.register` on its builder.
 """
 
 from rnnzoo.tasks import classification  # noqa: F401
+from rnnzoo.tasks import translation  # noqa: F401
