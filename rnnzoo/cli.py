@@ -156,7 +156,38 @@ def _add_train(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2],
                    help="Keras verbosity: 1 shows a progress bar")
+    p.add_argument(
+        "--strategy", default=None, choices=["default", "mirrored", "multiworker", "tpu"],
+        help="tf.distribute strategy: mirrored (all local GPUs), multiworker (reads TF_CONFIG; "
+        "run the same command on every worker), tpu; --batch-size is the global batch",
+    )
+    p.add_argument(
+        "--backup-dir", default=None,
+        help="checkpoint every epoch here (keras BackupAndRestore) and resume from it after "
+        "a failure; with several workers it must be storage all of them can read",
+    )
     _add_recurrent_flags(p)
+
+
+def _train_strategy(args: argparse.Namespace):
+    """The tf.distribute strategy of ``train --strategy`` (None: Keras' default)."""
+    if not getattr(args, "strategy", None):
+        return None
+    from rnnzoo import distribute
+
+    strategy = distribute.get_strategy(args.strategy)
+    info = distribute.cluster_spec()
+    print(f"strategy: {args.strategy}, {strategy.num_replicas_in_sync} replica(s), "
+          f"worker {info['task_id']} of {info['num_workers']}", flush=True)
+    return strategy
+
+
+def _train_callbacks(args: argparse.Namespace) -> list:
+    if not getattr(args, "backup_dir", None):
+        return []
+    from rnnzoo import distribute
+
+    return [distribute.BackupAndRestore(args.backup_dir)]
 
 
 def _check_positive(name: str, value: int) -> None:
@@ -176,16 +207,21 @@ def _cmd_train(args: argparse.Namespace) -> int:
     spec.resolve(overrides)  # fail fast, before loading data
     data_kwargs = _parse_pairs(args.data, "--data")
     out = args.out or os.path.join("runs", args.task)
+    strategy = _train_strategy(args)  # before any other TensorFlow work (multi-worker needs it)
     keras.utils.set_random_seed(args.seed)
     train = rnnzoo.data.load(args.task, "train", args.batch_size, source=args.source, **data_kwargs)
     val = rnnzoo.data.load(args.task, "validation", args.batch_size, source=args.source,
                            **data_kwargs)
     test = rnnzoo.data.load(args.task, "test", args.batch_size, source=args.source, **data_kwargs)
-    model = rnnzoo.build(args.task, **overrides)
+    model = rnnzoo.build(args.task, strategy=strategy, **overrides)
     start = time.perf_counter()
-    history = model.fit(train, validation_data=val, epochs=args.epochs, verbose=args.verbose)
+    from rnnzoo import distribute
+
+    history = distribute.fit(model, train, validation_data=val, epochs=args.epochs,
+                             verbose=args.verbose, callbacks=_train_callbacks(args),
+                             strategy=strategy)
     train_seconds = time.perf_counter() - start
-    results = model.evaluate(test, verbose=0, return_dict=True)
+    results = distribute.evaluate(model, test, strategy=strategy)
     os.makedirs(out, exist_ok=True)
     model_path = os.path.join(out, f"{args.task}.keras")
     metrics_path = os.path.join(out, f"{args.task}_metrics.json")
@@ -197,6 +233,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         "batch_size": args.batch_size,
         "source": args.source,
         "seed": args.seed,
+        "strategy": args.strategy or "default",
         "params": int(model.count_params()),
         "train_seconds": round(train_seconds, 2),
         "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
