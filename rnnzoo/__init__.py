@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 
 from rnnzoo import data, layers, registry  # noqa: E402
 from rnnzoo.registry import build, describe, list_models  # noqa: E402
+from rnnzoo import callbacks  # noqa: E402  (rnnzoo.callbacks.GradientMonitor)
 from rnnzoo import text  # noqa: E402  (rnnzoo.text.build_vocabulary)
 
 __all__ = ["build", "describe", "list_models", "data", "layers", "registry", "__version__"]
