@@ -74,6 +74,15 @@ def _tensor_spec(tensors) -> list[dict]:
     ]
 
 
+def _output_spec(model) -> list[dict]:
+    rows = _tensor_spec(model.outputs)
+    names = list(getattr(model, "output_names", None) or [])
+    if len(names) == len(rows):
+        for row, name in zip(rows, names):
+            row["name"] = name
+    return rows
+
+
 def _sha256(path: pathlib.Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -179,7 +188,7 @@ def train_task(task: str, *, seed: int = 0, epochs: int | None = None, verbose: 
         "metrics": metrics,
         "primary_metric": spec.metrics[0] if spec.metrics[0] in results else "loss",
         "input_spec": _tensor_spec(model.inputs),
-        "output_spec": _tensor_spec(model.outputs),
+        "output_spec": _output_spec(model),
         "params": int(model.count_params()),
         "options": _jsonable(config),
         "assets": _vocabulary_info(config, model),
@@ -190,8 +199,8 @@ def train_task(task: str, *, seed: int = 0, epochs: int | None = None, verbose: 
             "epochs": epochs,
             "batch_size": batch_size,
             "optimizer": {"name": type(optimizer).__name__,
-                          "learning_rate": float(keras.ops.convert_to_numpy(
-                              optimizer.learning_rate)),
+                          "learning_rate": float(f"{float(keras.ops.convert_to_numpy(
+                              optimizer.learning_rate)):.6g}"),
                           "clipnorm": getattr(optimizer, "clipnorm", None)},
             "loss": getattr(model.loss, "name", None) or str(model.loss),
             "seed": seed,
