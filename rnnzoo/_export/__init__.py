@@ -1,0 +1,1 @@
+"""Internals of :mod:`rnnzoo.export` (tracing, the converter child process)."""
