@@ -8,3 +8,4 @@ from rnnzoo.tasks import translation  # noqa: F401
 from rnnzoo.tasks import captioning  # noqa: F401
 from rnnzoo.tasks import regression  # noqa: F401
 from rnnzoo.tasks import text_prediction  # noqa: F401
+from rnnzoo.tasks import text_prediction  # noqa: F401
