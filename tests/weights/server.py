@@ -66,7 +66,8 @@ class FileServer(http.server.ThreadingHTTPServer):
         self.mode = "ok"
         self.requests: list[str] = []
         self.lock = threading.Lock()
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)
 
     @property
     def url(self) -> str:
