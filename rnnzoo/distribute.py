@@ -17,9 +17,9 @@ trained by Keras' own ``train_step``.
   state from a local batch, runs Keras' own ``model.train_step`` /
   ``model.test_step`` with ``strategy.run`` on
   ``strategy.experimental_distribute_dataset(...)`` batches, and reads the
-  metric results from the first local replica (Keras metric variables are
-  summed across all replicas and workers on every update, so every replica
-  holds the global value). Callbacks (``History``, progress bar,
+  metric results with ``model.get_metrics_result()`` in cross-replica context
+  (Keras metric variables are sync-on-read sums, so that read all-reduces
+  them over every replica of every worker: all workers log the same values). Callbacks (``History``, progress bar,
   ``EarlyStopping``, :class:`BackupAndRestore`, ...) are driven through a
   ``keras.callbacks.CallbackList`` exactly as ``model.fit`` does, and a
   ``History`` is returned. The only private Keras API used is
@@ -248,13 +248,12 @@ def _build_state(model, strategy, dataset) -> None:
 def _step_function(model, strategy, step):
     import tensorflow as tf
 
-    def first_replica(value):
-        return strategy.experimental_local_results(value)[0]
-
     @tf.function(reduce_retracing=True)
     def run(data):
-        outputs = strategy.run(step, args=(data,))
-        return keras.tree.map_structure(first_replica, outputs)
+        strategy.run(step, args=(data,))
+        # Keras metric variables are sync-on-read sums: read here, in cross-replica
+        # context, they hold the totals of every replica of every worker.
+        return model.get_metrics_result()
 
     return run
 

@@ -150,6 +150,40 @@ def _define(hp, spec, option: str, entry: dict):
 
 
 _HYPERMODEL_CLASS = None
+_TUNER_CLASSES: dict = {}
+
+
+def _tuner_class(kind: str):
+    """keras-tuner's tuner class for ``kind``, recording the trials this process ran.
+
+    ``trials_run`` lists the trial ids this tuner trained (in distributed
+    tuning, a worker's share of the search).
+    """
+    if kind in _TUNER_CLASSES:
+        return _TUNER_CLASSES[kind]
+    import keras_tuner
+
+    base = {"random": keras_tuner.RandomSearch, "bayesian": keras_tuner.BayesianOptimization,
+            "hyperband": keras_tuner.Hyperband}[kind]
+
+    class Tuner(base):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.trials_run: list[str] = []
+
+        def on_trial_end(self, trial):
+            super().on_trial_end(trial)
+            self.trials_run.append(trial.trial_id)
+
+        def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
+            # keras-tuner imports tensorboard for every trial, but needs it only to
+            # patch a TensorBoard callback; TensorFlow 2.21 no longer installs it.
+            if any(type(c).__name__ == "TensorBoard" for c in callbacks):
+                super()._configure_tensorboard_dir(callbacks, trial, execution)
+
+    Tuner.__name__ = Tuner.__qualname__ = base.__name__
+    _TUNER_CLASSES[kind] = Tuner
+    return Tuner
 
 
 def _hypermodel_class():
@@ -283,7 +317,8 @@ def make_tuner(
         **fixed: task options that are not searched.
 
     Returns:
-        A ``keras_tuner.Tuner``; its ``.hypermodel`` is :func:`hypermodel`'s.
+        A ``keras_tuner`` tuner of the chosen class; its ``.hypermodel`` is
+        :func:`hypermodel`'s and ``.trials_run`` lists the trials this process ran.
 
     Raises:
         ValueError: for an unknown tuner name, bad counts or task options.
@@ -293,8 +328,6 @@ def make_tuner(
     >>> tuner = rnnzoo.tuning.make_tuner("classification", "hyperband", max_epochs=4)
     >>> tuner.search(train_ds, validation_data=val_ds)
     """
-    import keras_tuner
-
     from rnnzoo.registry import suggest
 
     if tuner not in TUNERS:
@@ -306,6 +339,15 @@ def make_tuner(
                             ("factor", factor, 2)):
         if not isinstance(value, int) or isinstance(value, bool) or value < low:
             raise ValueError(f"`{arg}` must be an integer >= {low}. Received: {arg}={value!r}")
+    if tuner == "bayesian":
+        try:
+            import scipy  # noqa: F401
+            import sklearn  # noqa: F401
+        except ImportError as exc:
+            raise ImportError(
+                "tuner='bayesian' (keras_tuner.BayesianOptimization) needs scikit-learn and "
+                "scipy: pip install 'rnnzoo[bayesian]'"
+            ) from exc
     hm = hypermodel(name, **fixed)
     common = dict(
         objective=hm.objective,
@@ -315,13 +357,12 @@ def make_tuner(
         overwrite=overwrite,
         distribution_strategy=distribution_strategy,
     )
+    cls = _tuner_class(tuner)
     if tuner == "random":
-        return keras_tuner.RandomSearch(hm, max_trials=max_trials, **common)
+        return cls(hm, max_trials=max_trials, **common)
     if tuner == "bayesian":
-        return keras_tuner.BayesianOptimization(
-            hm, max_trials=max_trials, num_initial_points=min(2, max_trials), **common
-        )
-    result = keras_tuner.Hyperband(hm, max_epochs=max_epochs, factor=factor, **common)
+        return cls(hm, max_trials=max_trials, num_initial_points=min(2, max_trials), **common)
+    result = cls(hm, max_epochs=max_epochs, factor=factor, **common)
     # Hyperband sizes its brackets from max_epochs and factor; max_trials caps them.
     result.oracle.max_trials = max_trials
     return result

@@ -1,0 +1,1 @@
+"""Scripts the distribution tests start as separate processes (not tests themselves)."""
