@@ -47,8 +47,14 @@ def recurrent_layers(model) -> list:
 
 
 @contextlib.contextmanager
-def tracing_mode(models, *, unroll: bool = False):
-    """CPU device, cuDNN off and (optionally) unrolled RNN loops, restored after."""
+def tracing_mode(models, *, unroll: bool = False, dynamic_time: bool = False):
+    """CPU device, cuDNN off and (optionally) unrolled RNN loops, restored after.
+
+    With a dynamic time axis, the Clockwork RNN's chunked fast path (an
+    ``ops.scan`` over a number of chunks computed from the length) does not
+    trace at batch 1 with an unknown length; its cell's generic step loop is
+    used instead (same results, checked by the verification).
+    """
     saved = []
     seen = set()
     for model in models:
@@ -62,6 +68,10 @@ def tracing_mode(models, *, unroll: bool = False):
             if unroll and isinstance(layer, keras.layers.RNN):
                 saved.append((layer, "unroll", layer.unroll))
                 layer.unroll = True
+            cell = getattr(layer, "cell", None)
+            if dynamic_time and getattr(cell, "prefix_schedule", False) is True:
+                saved.append((cell, "prefix_schedule", True))
+                cell.prefix_schedule = False
     try:
         with tf.device("/CPU:0"):
             yield
@@ -110,7 +120,8 @@ class SignaturePlan:
             return dict(zip(output_names, outs))
 
         function = tf.function(traced, input_signature=specs, autograph=False)
-        with tracing_mode(models, unroll=unroll):
+        dynamic_time = any(len(s.shape) >= 2 and s.shape[1] is None for s in specs)
+        with tracing_mode(models, unroll=unroll, dynamic_time=dynamic_time):
             function.get_concrete_function()
         self.functions[name] = function
         self.inputs[name] = [(s.name, tuple(s.shape.as_list()), s.dtype.name) for s in specs]
