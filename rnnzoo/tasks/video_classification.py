@@ -1,0 +1,224 @@
+"""The ``video_classification`` task: a CNN on every frame, then the recurrent block.
+
+Frames ``(batch, frames, height, width, channels)`` (floats in ``[0, 1]``) go
+through a per-frame image backbone wrapped in ``keras.layers.TimeDistributed``,
+each frame becomes an ``embedding_dim`` vector, the recurrent block reads the
+sequence of frame vectors and its last state goes to a softmax over
+``num_classes``.
+
+Backbones:
+
+- ``"small_cnn"`` (default, trained from scratch): three stride-2 3x3
+  convolutions (16, 32, 64 filters), average pooling to a grid of at most
+  4x4, flatten, dense. The coarse grid keeps *where* things are in the frame
+  (global average pooling would throw it away, and with it the motion).
+- ``"mobilenet_v3_small"``: ``keras.applications.MobileNetV3Small`` without
+  its top, global-average pooled. Random initialisation by default
+  (``backbone_weights=None``, offline); ``backbone_weights="imagenet"`` loads
+  the pretrained ImageNet weights, which Keras downloads once into
+  ``~/.keras/models`` (about 4 MB) and which need ``channels=3``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import keras
+
+from rnnzoo import registry
+from rnnzoo.data import video_classification as data
+from rnnzoo.layers.recurrent import recurrent_block
+from rnnzoo.registry import Option
+from rnnzoo.tasks.common import compile_model, recurrent_kwargs
+
+__all__ = ["build_video_classification", "BACKBONES"]
+
+BACKBONES = ("small_cnn", "mobilenet_v3_small")
+_MIN_SIZE = {"small_cnn": 8, "mobilenet_v3_small": 32}
+
+
+def _order_blind_report(model, test_ds) -> dict:
+    """The demo's baseline: the best accuracy a frame-order-blind model can reach.
+
+    On the built-in clips a frame-averaging model (the ``"feedforward"`` cell)
+    can tell the axis of motion but not its direction: at most 50%.
+    """
+    import numpy as np
+
+    labels = np.concatenate([np.asarray(y) for _, y in test_ds])
+    return {
+        "baseline": "frame averaging (best possible)",
+        "baseline_value": data.order_blind_bound(labels),
+    }
+
+
+def _check_image_size(value):
+    return data.normalize_image_size(value)
+
+
+def _small_cnn(x, height: int, width: int, embedding_dim: int):
+    for i, filters in enumerate((16, 32, 64)):
+        x = keras.layers.TimeDistributed(
+            keras.layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu"),
+            name=f"frame_conv_{i + 1}",
+        )(x)
+        height, width = -(-height // 2), -(-width // 2)
+    pool = (max(1, height // 4), max(1, width // 4))
+    if pool != (1, 1):
+        x = keras.layers.TimeDistributed(
+            keras.layers.AveragePooling2D(pool), name="frame_pool"
+        )(x)
+    x = keras.layers.TimeDistributed(keras.layers.Flatten(), name="frame_flatten")(x)
+    return keras.layers.Dense(embedding_dim, activation="relu", name="frame_embedding")(x)
+
+
+def _mobilenet(x, height, width, channels, embedding_dim, backbone_weights):
+    if backbone_weights is None:
+        warnings.warn(
+            "backbone='mobilenet_v3_small' is randomly initialised (backbone_weights=None, "
+            "nothing is downloaded). Pass backbone_weights='imagenet' for the pretrained "
+            "ImageNet weights (channels=3; Keras downloads them once into ~/.keras/models).",
+            UserWarning,
+            stacklevel=4,
+        )
+    try:
+        cnn = keras.applications.MobileNetV3Small(
+            input_shape=(height, width, channels),
+            include_top=False,
+            weights=backbone_weights,
+            pooling="avg",
+            include_preprocessing=False,
+        )
+    except Exception as exc:  # noqa: BLE001 - re-raised with what to do
+        if backbone_weights is None:
+            raise
+        raise ValueError(
+            "Could not load the pretrained ImageNet weights of MobileNetV3Small "
+            f"(backbone_weights='imagenet'): {exc}. They are downloaded by Keras into "
+            "~/.keras/models on first use; without network access copy the file there "
+            "(or set KERAS_HOME), or use backbone_weights=None to train from scratch."
+        ) from exc
+    # MobileNetV3 expects inputs in [-1, 1]; ours are in [0, 1].
+    x = keras.layers.Rescaling(2.0, offset=-1.0, name="frame_rescale")(x)
+    x = keras.layers.TimeDistributed(cnn, name="frame_backbone")(x)
+    return keras.layers.Dense(embedding_dim, activation="relu", name="frame_embedding")(x)
+
+
+@registry.register(
+    "video_classification",
+    pattern="many-to-one",
+    description=(
+        "Video classification: an image CNN applied to every frame (TimeDistributed) turns "
+        "the clip into a sequence of frame vectors, the recurrent block reads it and its "
+        "last state goes to a softmax over num_classes. The built-in clips can only be told "
+        "apart by motion across frames; the 'feedforward' cell (per-frame features averaged "
+        "over time) is the frame-averaging baseline."
+    ),
+    inputs="floats in [0, 1] (batch, frames, height, width, channels)",
+    outputs="class probabilities (batch, num_classes)",
+    options=[
+        *registry.recurrent_options(cell="lstm", units=64, learning_rate=2e-3),
+        Option("frames", data.BUILTIN["frames"], int, low=1, high=4096,
+               help="frames per clip"),
+        Option("image_size", data.BUILTIN["image_size"], (int, tuple),
+               validator=_check_image_size,
+               help="frame size: an int or (height, width)"),
+        Option("channels", data.BUILTIN["channels"], int, choices=(1, 3),
+               help="1 (grey) or 3 (RGB)"),
+        Option("num_classes", data.BUILTIN["num_classes"], int, low=2,
+               help="number of classes of the softmax head"),
+        Option("backbone", "small_cnn", str, choices=BACKBONES,
+               help="per-frame CNN: 'small_cnn' (from scratch) or 'mobilenet_v3_small'"),
+        Option("backbone_weights", None, str, choices=("imagenet",), allow_none=True,
+               help="None (random init, offline) or 'imagenet' (mobilenet_v3_small only; "
+                    "downloaded once by Keras)"),
+        Option("embedding_dim", 64, int, low=1, help="width of each frame's vector"),
+    ],
+    metrics=["accuracy"],
+    datasets={"builtin": data.load_builtin, "tfds": data.load_tfds},
+    tfds_name="ucf101",
+    search_space={
+        "cell": {"type": "choice", "values": ["simple", "lstm", "gru", "abc", "clockwork"]},
+        "units": {"type": "int", "min": 16, "max": 128, "step": 16},
+        "depth": {"type": "int", "min": 1, "max": 3},
+        "bidirectional": {"type": "choice", "values": [False, True]},
+        "dropout": {"type": "float", "min": 0.0, "max": 0.4, "step": 0.1},
+        "learning_rate": {"type": "float", "min": 1e-4, "max": 1e-2, "sampling": "log"},
+    },
+    objective=("val_accuracy", "max"),
+    demo={
+        "epochs": 2,
+        "batch_size": 32,
+        "data": {"num_examples": 1200},
+        "report": _order_blind_report,
+    },
+    tiny={
+        "overrides": {"units": 8, "embedding_dim": 8, "frames": 4, "image_size": 16},
+        "data": {"num_examples": 16, "frames": 4, "image_size": 16},
+    },
+)
+def build_video_classification(
+    *,
+    cell: str,
+    units: int,
+    depth: int,
+    bidirectional: bool,
+    dropout: float,
+    learning_rate: float,
+    frames: int,
+    image_size: tuple[int, int],
+    channels: int,
+    num_classes: int,
+    backbone: str,
+    backbone_weights: str | None,
+    embedding_dim: int,
+) -> keras.Model:
+    """Builds the compiled video classification model.
+
+    Loss: sparse categorical cross-entropy on integer labels; metric: accuracy.
+
+    Example:
+
+    >>> model = rnnzoo.build("video_classification", frames=16, image_size=64,
+    ...                      channels=3, num_classes=101, cell="gru")
+    """
+    height, width = image_size
+    if min(height, width) < _MIN_SIZE[backbone]:
+        low = _MIN_SIZE[backbone]
+        raise ValueError(
+            f"`image_size` must be at least {low}x{low} for backbone='{backbone}'. "
+            f"Received: image_size={image_size}"
+        )
+    if backbone_weights is not None:
+        if backbone != "mobilenet_v3_small":
+            raise ValueError(
+                "`backbone_weights` must be None for backbone='small_cnn' (it is trained from "
+                f"scratch). Received: backbone_weights={backbone_weights!r}"
+            )
+        if channels != 3:
+            raise ValueError(
+                "`channels` must be 3 with backbone_weights='imagenet' (the ImageNet weights "
+                f"are RGB). Received: channels={channels}"
+            )
+    inputs = keras.Input((frames, height, width, channels), dtype="float32", name="frames")
+    if backbone == "small_cnn":
+        x = _small_cnn(inputs, height, width, embedding_dim)
+    else:
+        x = _mobilenet(inputs, height, width, channels, embedding_dim, backbone_weights)
+    x = recurrent_block(
+        x,
+        **recurrent_kwargs(
+            dict(cell=cell, units=units, depth=depth, bidirectional=bidirectional, dropout=dropout)
+        ),
+        return_sequences=False,
+    )
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="head_dropout")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classifier")(x)
+    model = keras.Model(inputs, outputs, name="rnnzoo_video_classification")
+    return compile_model(
+        model,
+        learning_rate=learning_rate,
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
