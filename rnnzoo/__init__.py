@@ -18,5 +18,6 @@ from rnnzoo import data, layers, registry  # noqa: E402
 from rnnzoo.registry import build, describe, list_models  # noqa: E402
 from rnnzoo import callbacks  # noqa: E402  (rnnzoo.callbacks.GradientMonitor)
 from rnnzoo import text  # noqa: E402  (rnnzoo.text.build_vocabulary)
+from rnnzoo import export  # noqa: E402  (rnnzoo.export.to_tflite; LiteRT loads lazily)
 
 __all__ = ["build", "describe", "list_models", "data", "layers", "registry", "__version__"]

@@ -509,6 +509,59 @@ def _cmd_tune(args: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- export
+
+
+def _add_export(subparsers) -> None:
+    p = subparsers.add_parser(
+        "export", help="export a task's model or a .keras file to a verified .tflite file",
+        description="Write a .tflite file with TFLite built-in ops only (no Flex delegate), run "
+        "it on the LiteRT interpreter and compare it with Keras. TASK_OR_MODEL_FILE is a "
+        "registered task (a freshly built model, or --weights) or a saved .keras file.",
+    )
+    p.add_argument("model", metavar="TASK_OR_MODEL_FILE")
+    p.add_argument("--out", required=True, help="the .tflite file to write")
+    p.add_argument("--quantize", default=None, choices=["dynamic", "float16", "int8"],
+                   help="post-training quantization (default: float32)")
+    p.add_argument("--streaming", action="store_true",
+                   help="one time step per call, with explicit state inputs and outputs")
+    p.add_argument("--sequence-length", type=int, default=None,
+                   help="fix the time length (default: dynamic; int8 fixes it)")
+    p.add_argument("--no-verify", dest="verify", action="store_false",
+                   help="skip running the file against Keras")
+    p.add_argument("--weights", default=None, help="weights for a task model, e.g. pretrained")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    _add_recurrent_flags(p)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    import rnnzoo
+    from rnnzoo import export
+
+    overrides = _model_overrides(args)
+    if os.path.isfile(args.model) or args.model.endswith(".keras"):
+        if not os.path.isfile(args.model):
+            raise FileNotFoundError(f"No such model file: {args.model}")
+        if overrides or args.weights:
+            raise UserError("model options and --weights apply to a task, not a .keras file")
+        import keras
+
+        model = keras.saving.load_model(args.model, safe_mode=True)
+    else:
+        model = rnnzoo.build(args.model, weights=args.weights, **overrides)
+    try:
+        report = export.to_tflite(
+            model, args.out, quantize=args.quantize, streaming=args.streaming,
+            sequence_length=args.sequence_length, verify=args.verify, verbose=not args.json,
+        )
+    except export.ExportError as exc:
+        print(f"rnnzoo export: error: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2, default=str))
+    return 0
+
+
 # --------------------------------------------------------------------------- main
 
 # (name, add_parser, run). Later modules add their commands here.
@@ -519,6 +572,7 @@ _COMMANDS: list[tuple[str, Callable, Callable]] = [
     ("tune", _add_tune, _cmd_tune),
     ("demo", _add_demo, _cmd_demo),
     ("weights", _add_weights, _cmd_weights),
+    ("export", _add_export, _cmd_export),
 ]
 
 
