@@ -37,8 +37,8 @@ registry), not the task's default: ``build(task, weights="pretrained")`` always
 rebuilds the exact published architecture, even if task defaults change later.
 
 **Loading rules** (:func:`load_into`). The file's weights are matched to the
-model's weights in order, by their path with Keras' automatic ``_N`` name
-suffixes removed:
+model's weights in order, by the last two components of their path (owner and
+name, e.g. ``lstm_cell/kernel``) with Keras' automatic ``_N`` suffixes removed:
 
 * a different set of weights (another ``cell``, ``depth`` or ``bidirectional``)
   or a recurrent weight of another shape (``units``) is an incompatible
@@ -111,7 +111,9 @@ DEFAULT_BASE_URL = "https://github.com/rnnzoo/rnnzoo/releases/download/v0.1.0"
 
 #: Options that never change the weights (training-only).
 FREE_OPTIONS = frozenset({"learning_rate", "dropout", "recurrent_dropout"})
-_HEAD_OPTION = re.compile(r"(^|_)(num_classes|vocab_size|num_features|num_outputs|output_size)$")
+_HEAD_OPTION = re.compile(
+    r"(^|_)(num_classes|vocab_size|vocabulary|num_features|num_outputs|output_size)$"
+)
 
 _CHUNK = 1 << 16
 
@@ -515,7 +517,13 @@ class LoadReport:
 
 
 def _normalise(path: str) -> str:
-    return "/".join(re.sub(r"_\d+$", "", part) for part in path.split("/"))
+    """The owner and name of a weight, without Keras' automatic ``_N`` suffixes.
+
+    Only the last two path components count (``lstm_cell/kernel``): outer scopes
+    differ between a model built in code and one deserialised from a file
+    (wrappers such as TimeDistributed name their inner layer differently).
+    """
+    return "/".join(re.sub(r"_\d+$", "", part) for part in path.split("/")[-2:])
 
 
 def _walk_layers(layer) -> Iterable[Any]:
@@ -572,14 +580,31 @@ def _load_keras_file(path) -> Any:
     return keras.saving.load_model(path, compile=False, safe_mode=True)
 
 
+def _canonical(value: Any) -> Any:
+    """A comparable form of an option value (objects such as vocabularies by config)."""
+    if hasattr(value, "get_config"):
+        return _canonical(value.get_config())
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _option_diff(spec, published: dict | None, config: dict) -> list[str]:
     if not published:
         return []
     resolved = spec.resolve({k: v for k, v in published.items() if k in spec.options})
     return [
-        f"{name}: published {resolved[name]!r}, requested {config[name]!r}"
+        f"{name}: published {_short(resolved[name])}, requested {_short(config[name])}"
         for name in spec.options
-        if name not in FREE_OPTIONS and resolved.get(name) != config.get(name)
+        if name not in FREE_OPTIONS
+        and _canonical(resolved.get(name)) != _canonical(config.get(name))
     ]
 
 
@@ -674,6 +699,10 @@ def load_into(model, spec, config: dict, weights: Any, *, freeze_encoder: bool =
                         reasons=dict(reasons))
     if skipped:
         logger.warning("%s", report.summary())
+    elif diff:
+        logger.warning(
+            "Every weight of %s fits, but options differ from the published model's (%s); "
+            "check that this is intended.", source, "; ".join(diff))
     else:
         logger.info("%s", report.summary())
     return _finish(model, report, freeze_encoder)

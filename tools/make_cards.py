@@ -139,6 +139,8 @@ def render(task: str, record: dict, info: dict | None) -> str:
     ]
     out += [f"| {name}{' (primary)' if name == primary else ''} | {_fmt(value)} |"
             for name, value in test.items()]
+    for name, value in record["metrics"].get("generation", {}).items():
+        out.append(f"| {name} (generated outputs, the task's demo report) | {_fmt(value)} |")
     baseline = record["metrics"].get("baseline")
     if baseline:
         out.append(f"| baseline: {baseline['name']} | {_fmt(baseline['value'])} |")

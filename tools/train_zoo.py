@@ -50,6 +50,8 @@ RECIPES: dict[str, dict] = {
 
 
 def _jsonable(value):
+    if hasattr(value, "get_config") and not isinstance(value, type):
+        return _jsonable(value.get_config())
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -74,6 +76,34 @@ def _tensor_spec(tensors) -> list[dict]:
     ]
 
 
+def _io_spec(model, x, which: str) -> list[dict]:
+    """The model's input or output tensors: from the functional graph, else from a batch."""
+    import keras
+    import numpy as np
+
+    tensors = getattr(model, which, None) if getattr(model, "_is_graph_network", True) else None
+    try:
+        if tensors:
+            return _output_spec(model) if which == "outputs" else _tensor_spec(tensors)
+    except (AttributeError, ValueError):
+        pass
+    value = x if which == "inputs" else model.predict(x, verbose=0)
+    names = list(value) if isinstance(value, dict) else None
+    flat = keras.tree.flatten(value)
+    return [
+        {"name": names[i] if names else f"{which[:-1]}_{i}",
+         "shape": [None, *np.shape(t)[1:]],  # a test batch's shape (subclassed model)
+         "dtype": str(np.asarray(t).dtype)}
+        for i, t in enumerate(flat)
+    ]
+
+
+def _round(value) -> float:
+    import keras
+
+    return float(f"{float(keras.ops.convert_to_numpy(value)):.6g}")
+
+
 def _output_spec(model) -> list[dict]:
     rows = _tensor_spec(model.outputs)
     names = list(getattr(model, "output_names", None) or [])
@@ -91,21 +121,31 @@ def _sha256(path: pathlib.Path) -> str:
     return digest.hexdigest()
 
 
-def _vocabulary_info(config: dict, model) -> dict:
-    """Which preprocessing assets the model carries (vocabularies live in its config)."""
-    assets = {}
+def _pin_assets(config: dict, model) -> tuple[dict, dict]:
+    """Pins the preprocessing assets the model was built with into its options.
+
+    An option left at ``None`` whose value the model carries (a task's default
+    vocabulary, ``model.vocabulary``) is replaced by that object, so the record
+    and ``build(task, weights="pretrained")`` use exactly the trained vocabulary
+    even if the task's default changes. Returns ``(options, assets)``.
+    """
+    options, assets = dict(config), {}
     for name, value in config.items():
-        if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
-            assets[name] = {"entries": len(value), "stored_in": "the .keras file's config"}
-    vocab = getattr(model, "vocabulary", None)
-    if callable(getattr(model, "get_vocabulary", None)):
-        vocab = model.get_vocabulary()
-    if isinstance(vocab, (list, tuple)) and vocab:
-        assets["vocabulary"] = {"entries": len(vocab), "stored_in": "the .keras file's config"}
-    return assets
+        carried = getattr(model, name, None)
+        if value is None and hasattr(carried, "get_config") and not callable(carried):
+            options[name] = carried
+        value = options[name]
+        if "vocab" in name and value is not None and hasattr(value, "__len__") \
+                and not isinstance(value, (int, str)):
+            level = getattr(value, "level", None)
+            assets[name] = {"entries": len(value), **({"level": level} if level else {}),
+                            "stored_in": ["the .keras file (model config)",
+                                          f"this record's options.{name}"]}
+    return options, assets
 
 
-def train_task(task: str, *, seed: int = 0, epochs: int | None = None, verbose: int = 2) -> dict:
+def train_task(task: str, *, seed: int = 0, epochs: int | None = None, verbose: int = 2,
+               folder: pathlib.Path | None = None) -> dict:
     """Trains, evaluates and saves one task's published model; returns its record."""
     import keras
     import tensorflow as tf
@@ -135,7 +175,7 @@ def train_task(task: str, *, seed: int = 0, epochs: int | None = None, verbose: 
     results = model.evaluate(test, verbose=0, return_dict=True)
     report = demo["report"](model, test) if demo.get("report") else {}
 
-    folder = weights.BUNDLED_DIR
+    folder = pathlib.Path(folder or weights.BUNDLED_DIR)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{task}.tmp-{os.getpid()}.keras"
     # Publish the weights without the optimizer state: a freshly built (compiled,
@@ -165,7 +205,13 @@ def train_task(task: str, *, seed: int = 0, epochs: int | None = None, verbose: 
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-5)
 
     optimizer = model.optimizer
+    options, assets = _pin_assets(config, model)
     metrics = {"test": {k: round(float(v), 6) for k, v in results.items()}}
+    generation = {k: round(float(v), 6) for k, v in report.items()
+                  if k not in ("baseline_value",) and isinstance(v, (int, float))
+                  and not isinstance(v, bool)}
+    if generation:  # e.g. BLEU of generated outputs, from the task's demo report
+        metrics["generation"] = generation
     if "baseline" in report:
         metrics["baseline"] = {"name": report["baseline"],
                                "value": _jsonable(report.get("baseline_value"))}
@@ -187,11 +233,11 @@ def train_task(task: str, *, seed: int = 0, epochs: int | None = None, verbose: 
         "pattern": spec.pattern,
         "metrics": metrics,
         "primary_metric": spec.metrics[0] if spec.metrics[0] in results else "loss",
-        "input_spec": _tensor_spec(model.inputs),
-        "output_spec": _output_spec(model),
+        "input_spec": _io_spec(model, x, "inputs"),
+        "output_spec": _io_spec(model, x, "outputs"),
         "params": int(model.count_params()),
-        "options": _jsonable(config),
-        "assets": _vocabulary_info(config, model),
+        "options": _jsonable(options),
+        "assets": _jsonable(assets),
         "recipe": {
             "command": f"python tools/train_zoo.py {task} --seed {seed}"
                        + (f" --epochs {epochs}" if epochs != recipe.get(
@@ -199,8 +245,7 @@ def train_task(task: str, *, seed: int = 0, epochs: int | None = None, verbose: 
             "epochs": epochs,
             "batch_size": batch_size,
             "optimizer": {"name": type(optimizer).__name__,
-                          "learning_rate": float(f"{float(keras.ops.convert_to_numpy(
-                              optimizer.learning_rate)):.6g}"),
+                          "learning_rate": _round(optimizer.learning_rate),
                           "clipnorm": getattr(optimizer, "clipnorm", None)},
             "loss": getattr(model.loss, "name", None) or str(model.loss),
             "seed": seed,
@@ -215,11 +260,11 @@ def train_task(task: str, *, seed: int = 0, epochs: int | None = None, verbose: 
     return _jsonable(record)
 
 
-def write_record(record: dict) -> None:
+def write_record(record: dict, path: pathlib.Path | None = None) -> None:
     """Merges ``record`` into the registry file atomically."""
     from rnnzoo import weights
 
-    path = weights.REGISTRY_PATH
+    path = pathlib.Path(path or weights.REGISTRY_PATH)
     data = {"format_version": 1, "base_url": weights.DEFAULT_BASE_URL, "models": {}}
     if path.exists():
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -238,13 +283,18 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     parser.add_argument("--verbose", type=int, default=2, choices=[0, 1, 2])
+    parser.add_argument("--scratch", default=None, metavar="DIR",
+                        help="trial run: write the weights and a registry file to DIR instead "
+                             "of the package")
     args = parser.parse_args(argv)
     tasks = args.tasks or rnnzoo.list_models()
     for task in tasks:
         rnnzoo.registry.get(task)  # fail fast on a typo
     for task in tasks:
-        record = train_task(task, seed=args.seed, epochs=args.epochs, verbose=args.verbose)
-        write_record(record)
+        scratch = pathlib.Path(args.scratch) if args.scratch else None
+        record = train_task(task, seed=args.seed, epochs=args.epochs, verbose=args.verbose,
+                            folder=scratch)
+        write_record(record, scratch / "weights_registry.json" if scratch else None)
         test = ", ".join(f"{k}={v:.4f}" for k, v in record["metrics"]["test"].items())
         print(f"{task}: {record['file_name']} {record['size']:,} bytes; test {test}; "
               f"{record['recipe']['train_seconds']} s", flush=True)
