@@ -30,8 +30,10 @@ What exactly is measured:
   state carried to step ``t + 1`` and to the output of step ``t`` when the
   cell outputs its state); ``dL/deps_t`` is then exactly the total derivative
   ``dL/dh_t``. When a cell's output is a different tensor from its state (the
-  ABC RNN's ``y_t = B h_t + c``) the cell is asked for ``output_from_state(h)``
-  if it has one; otherwise only the path through later steps is measured.
+  ABC RNN with ``output_units``: ``y_t = h_t B + b_y``) the output is
+  recomputed from the probed state with the cell's ``output_from_state(h)`` or
+  ``project_outputs(h)`` (the ABC cell has the latter); a cell with neither
+  gets only the path through later steps measured.
 * ``t`` counts the steps in the order the layer processes them: for the
   backward half of a ``Bidirectional`` layer (``<name>/backward``), ``t = 1``
   is the last input position. Norms are over the whole probe batch and the
@@ -139,7 +141,12 @@ class _Tracer:
         cell_call_has_training = isinstance(cell, keras.layers.Layer) and getattr(
             cell, "_call_has_training_arg", False
         )
-        readout = getattr(cell, "output_from_state", None)
+        # A cell whose step output is not its state, y_t = g(h_t), can say how g
+        # is computed (rnnzoo's ABC cell: project_outputs), so that the probe also
+        # reaches y_t; see the module docstring.
+        readout = getattr(cell, "output_from_state", None) or getattr(
+            cell, "project_outputs", None
+        )
 
         def inner_loop(sequences, initial_state, mask, training=False):
             probes.clear()  # a layer called twice in one pass keeps its last call

@@ -1,0 +1,410 @@
+"""GradientMonitor: gradient norms, BPTT curves, vanishing/exploding detection, plots."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import rnnzoo
+from rnnzoo.callbacks import GradientMonitor
+from rnnzoo.callbacks.gradient_monitor import _recurrent_layers, _Tracer
+from rnnzoo.layers.recurrent import FEEDFORWARD, available_cells
+
+from tests.conftest import TASKS, tiny_data, tiny_overrides
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+RECURRENT_CELLS = [c for c in available_cells() if c != FEEDFORWARD]
+
+
+def _rnn_model(T=7, F=3, U=4, layer=None, classes=2, lr=1e-2, optimizer=None):
+    inputs = keras.Input((T, F))
+    layer = layer or keras.layers.SimpleRNN(U, name="rnn")
+    h = layer(inputs)
+    outputs = keras.layers.Dense(classes, activation="softmax", name="head")(h)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer or keras.optimizers.SGD(lr), "sparse_categorical_crossentropy")
+    return model
+
+
+def _data(n=5, T=7, F=3, classes=2, seed=0):
+    rng = np.random.default_rng(seed)
+    return (rng.normal(size=(n, T, F)).astype("float32"),
+            rng.integers(0, classes, size=n).astype("int32"))
+
+
+def _numbers(model, x):
+    out = model(x, training=False)
+    return [np.asarray(o) for o in (out if isinstance(out, (list, tuple)) else [out])] \
+        if not isinstance(out, dict) else [np.asarray(out[k]) for k in sorted(out)]
+
+
+# ------------------------------------------------------------------ exactness
+
+
+def test_per_step_norms_equal_a_hand_computed_gradient_tape():
+    model = _rnn_model()
+    x, y = _data()
+    result = GradientMonitor().measure(model, x, y)
+
+    # By hand: the SimpleRNN recursion written out, dL/dh_t for every t with a tape.
+    kernel, recurrent, bias = model.get_layer("rnn").weights
+    w_head, b_head = model.get_layer("head").weights
+    with tf.GradientTape(persistent=True) as tape:
+        h, hs = tf.zeros((5, 4)), []
+        for t in range(7):
+            h = tf.tanh(tf.constant(x[:, t]) @ kernel + h @ recurrent + bias)
+            tape.watch(h)
+            hs.append(h)
+        probs = tf.nn.softmax(h @ w_head + b_head)
+        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, probs))
+    expected = np.array([np.linalg.norm(g) for g in tape.gradient(loss, hs)])
+    np.testing.assert_allclose(result["curves"]["rnn"], expected, rtol=0, atol=1e-5)
+    # the total derivative at the first step is much smaller than at the last: BPTT decays
+    assert result["curves"]["rnn"][0] < result["curves"]["rnn"][-1]
+
+    weight_grads = tape.gradient(loss, [kernel, recurrent, bias])
+    expected_rnn = np.sqrt(sum(float(tf.reduce_sum(g ** 2)) for g in weight_grads))
+    np.testing.assert_allclose(result["norms"]["grad_norm/rnn"], expected_rnn, rtol=1e-5)
+    all_grads = tape.gradient(loss, model.trainable_weights)
+    expected_total = np.sqrt(sum(float(tf.reduce_sum(g ** 2)) for g in all_grads))
+    np.testing.assert_allclose(result["norms"]["grad_norm"], expected_total, rtol=1e-5)
+
+
+def test_backward_direction_counts_steps_in_processing_order():
+    # go_backwards: the layer's first step reads the last input; its h_1 is the
+    # earliest state, far from the loss, so its gradient is the smallest.
+    model = _rnn_model(layer=keras.layers.SimpleRNN(4, go_backwards=True, name="rnn"))
+    x, y = _data()
+    kernel, recurrent, bias = model.get_layer("rnn").weights
+    w_head, b_head = model.get_layer("head").weights
+    with tf.GradientTape() as tape:
+        h, hs = tf.zeros((5, 4)), []
+        for t in reversed(range(7)):
+            h = tf.tanh(tf.constant(x[:, t]) @ kernel + h @ recurrent + bias)
+            tape.watch(h)
+            hs.append(h)
+        probs = tf.nn.softmax(h @ w_head + b_head)
+        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, probs))
+    expected = np.array([np.linalg.norm(g) for g in tape.gradient(loss, hs)])
+    curve = GradientMonitor().measure(model, x, y)["curves"]["rnn"]
+    np.testing.assert_allclose(curve, expected, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("cell", RECURRENT_CELLS)
+def test_traced_forward_pass_equals_the_model_for_every_cell(cell):
+    # Masked token input, a bidirectional stack: the step-by-step loop the monitor
+    # runs must compute exactly what the layers compute.
+    model = rnnzoo.build("classification", **tiny_overrides(
+        "classification", cell=cell, depth=2, bidirectional=True))
+    x, _ = next(iter(tiny_data("classification")))
+    reference = _numbers(model, x)
+    layers = _recurrent_layers(model)
+    assert [name for name, _ in layers] == [
+        "rnn_1/forward", "rnn_1/backward", "rnn_2/forward", "rnn_2/backward"]
+    with tf.GradientTape() as tape:
+        with _Tracer(tape, layers) as tracer:
+            traced = _numbers(model, x)
+    for a, b in zip(reference, traced):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
+    steps = x.shape[1]
+    assert all(len(tracer.probes[name]) == steps for name, _ in layers)
+    # the patch is gone afterwards
+    assert all("inner_loop" not in layer.__dict__ for _, layer in layers)
+
+
+# -------------------------------------------------------------------- physics
+
+
+def test_simple_rnn_retention_is_orders_of_magnitude_below_lstm():
+    T = 60
+    x, y = _data(n=16, T=T, F=4)
+    small = keras.initializers.RandomNormal(stddev=0.05, seed=1)
+    simple = _rnn_model(T=T, F=4, layer=keras.layers.SimpleRNN(
+        16, recurrent_initializer=small, name="rnn"))
+    lstm = _rnn_model(T=T, F=4, layer=keras.layers.LSTM(16, name="rnn"))
+    ratios = {}
+    for name, model in (("simple", simple), ("lstm", lstm)):
+        monitor = GradientMonitor(probe=(x, y), vanish_threshold=None)
+        model.fit(x, y, epochs=1, batch_size=16, verbose=0, callbacks=[monitor])
+        curve = monitor.history["rnn"][-1]
+        assert curve.shape == (T,)
+        ratios[name] = monitor.summary()["rnn"]["retention"]
+        assert ratios[name] == pytest.approx(curve[0] / curve[-1])
+    assert ratios["simple"] < 1e-3 * ratios["lstm"], ratios
+
+
+def test_vanishing_is_reported_with_layer_epoch_and_remedies():
+    T = 60
+    x, y = _data(n=16, T=T, F=4)
+    model = _rnn_model(T=T, F=4, layer=keras.layers.SimpleRNN(
+        16, recurrent_initializer=keras.initializers.RandomNormal(stddev=0.05, seed=1),
+        name="rnn"))
+    monitor = GradientMonitor(vanish_threshold=1e-3)
+    with pytest.warns(RuntimeWarning, match=r"vanishing gradient in recurrent layer 'rnn' at "
+                                            r"epoch 1.*gated cell"):
+        history = model.fit(x, y, epochs=1, batch_size=16, verbose=0, callbacks=[monitor])
+    assert history.history["bptt_retention/rnn"][0] < 1e-3
+    assert monitor.alerts[0]["kind"] == "vanishing" and monitor.alerts[0]["layer"] == "rnn"
+
+
+# ------------------------------------------------------------------ exploding
+
+
+def _exploding_model():
+    # A linear recurrence with weights of gain 3: h_T ~ 3^T h_0, and SGD at lr 1.
+    layer = keras.layers.SimpleRNN(
+        8, activation=None, recurrent_initializer=keras.initializers.Orthogonal(gain=3.0, seed=0),
+        name="rnn")
+    return _rnn_model(T=20, F=3, layer=layer, lr=1.0)
+
+
+@pytest.mark.parametrize("action", ["stop", "raise", "warn"])
+def test_exploding_gradients_warn_stop_or_raise(action):
+    x, y = _data(n=64, T=20, F=3)
+    model = _exploding_model()
+    monitor = GradientMonitor(every_n_batches=1, on_explode=action)
+    fit = lambda: model.fit(x, y, epochs=4, batch_size=8, verbose=0,  # noqa: E731
+                            callbacks=[monitor])
+    if action == "raise":
+        with pytest.raises(RuntimeError, match=r"exploding gradient in layer .* at epoch 1.*"
+                                               r"clipnorm.*learning rate"):
+            fit()
+        history = model.history.history
+    else:
+        with pytest.warns(RuntimeWarning, match="exploding gradient.*clipnorm"):
+            history = fit().history
+    first = monitor.batch_history[0]
+    assert not np.isfinite(first["grad_norm"]) or first["grad_norm"] > 1e3
+    alert = monitor.alerts[0]
+    assert alert["kind"] == "exploding" and alert["epoch"] == 0
+    assert "grad_norm" in history and "grad_norm/rnn" in history
+    if action == "warn":
+        assert len(history["grad_norm"]) == 4  # warned, kept training
+    else:
+        # stopped after the first measured batch; the epoch is still logged
+        assert len(history["grad_norm"]) == 1
+        assert len(monitor.batch_history) == 2  # batch 1 and the end of the epoch
+        assert model.optimizer.iterations.numpy() == 1
+
+
+def test_non_finite_gradient_counts_as_explosion_without_threshold():
+    x, y = _data(n=8, T=20, F=3)
+    model = _exploding_model()
+    model.get_layer("head").kernel.assign(np.full((8, 2), np.nan, "float32"))
+    monitor = GradientMonitor(explode_threshold=None, on_explode="stop")
+    with pytest.warns(RuntimeWarning, match="non-finite"):
+        model.fit(x, y, epochs=3, batch_size=8, verbose=0, callbacks=[monitor])
+    assert len(model.history.history["grad_norm"]) == 1
+
+
+# --------------------------------------------------------------- other models
+
+
+def test_non_recurrent_model_reports_layer_norms_and_says_there_is_nothing_to_trace():
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(5, name="hidden"),
+                              keras.layers.Dense(2, activation="softmax", name="out")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    x = np.random.default_rng(0).normal(size=(16, 6)).astype("float32")
+    y = (x[:, 0] > 0).astype("int32")
+    monitor = GradientMonitor(every_n_batches=1)
+    with pytest.warns(UserWarning, match="no recurrent layer to trace"):
+        history = model.fit(x, y, epochs=2, batch_size=8, verbose=0, callbacks=[monitor])
+    for key in ("grad_norm", "grad_norm/hidden", "grad_norm/out"):
+        assert len(history.history[key]) == 2 and history.history[key][0] > 0
+    assert monitor.history == {} and monitor.summary() == {}
+    total = history.history["grad_norm"][0]
+    parts = history.history["grad_norm/hidden"][0], history.history["grad_norm/out"][0]
+    # per-epoch means of norms: the total is at most the root-sum-square of the parts' means
+    assert total <= np.hypot(*parts) + 1e-6
+    with pytest.raises(ValueError, match=r"There is no .* curve to plot"):
+        monitor.plot(ROOT / "unused.png")
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_every_task_model_is_traced(task):
+    # Encoder-decoder, captioning, video...: every recurrent layer of every task's
+    # model gets a curve, through whatever inputs (dicts, lists) the task uses.
+    model = rnnzoo.build(task, **tiny_overrides(task))
+    x, y = next(iter(tiny_data(task)))
+    result = GradientMonitor().measure(model, x, y)
+    names = [name for name, _ in _recurrent_layers(model)]
+    assert names, f"{task}: no recurrent layer found"
+    assert sorted(result["curves"]) == sorted(names)
+    for name in names:
+        curve = result["curves"][name]
+        assert curve.ndim == 1 and curve.size >= 2 and np.all(np.isfinite(curve))
+        assert curve.max() > 0, f"{task}: {name} gets no gradient"
+    assert result["norms"]["grad_norm"] > 0
+
+
+def test_auto_probe_from_arrays_and_warning_for_generators():
+    x, y = _data(n=40)
+    model = _rnn_model()
+    monitor = GradientMonitor(probe_size=12)
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0, callbacks=[monitor])
+    probe_x, probe_y, _ = monitor._probe_batch
+    np.testing.assert_array_equal(np.asarray(probe_x), x[:12])
+    np.testing.assert_array_equal(np.asarray(probe_y), y[:12])
+
+    def gen():
+        while True:
+            yield x[:8], y[:8]
+
+    quiet = GradientMonitor()
+    with pytest.warns(UserWarning, match=r"probe=\(x, y\)"):
+        history = model.fit(gen(), steps_per_epoch=2, epochs=1, verbose=0, callbacks=[quiet])
+    assert "grad_norm" not in history.history
+
+
+def test_multi_output_loss_metrics_are_not_disturbed():
+    inputs = keras.Input((7, 3))
+    h = keras.layers.GRU(4, name="gru")(inputs)
+    model = keras.Model(inputs, {"a": keras.layers.Dense(2, name="a")(h),
+                                 "b": keras.layers.Dense(1, name="b")(h)})
+    model.compile("sgd", loss={"a": keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                               "b": "mse"})
+    x, y = _data(n=16)
+    targets = {"a": y, "b": np.ones((16, 1), "float32")}
+    weights = model.get_weights()
+    plain = model.fit(x, targets, epochs=1, batch_size=8, verbose=0, shuffle=False).history
+    model.set_weights(weights)
+    model.optimizer.iterations.assign(0)
+    monitor = GradientMonitor(every_n_batches=1)
+    watched = model.fit(x, targets, epochs=1, batch_size=8, verbose=0, shuffle=False,
+                        callbacks=[monitor]).history
+    for key in ("loss", "a_loss", "b_loss"):
+        np.testing.assert_allclose(watched[key], plain[key], rtol=1e-5)
+    assert "gru" in monitor.history
+
+
+# -------------------------------------------------------- outputs and errors
+
+
+def test_tensorboard_scalars_and_histograms(tmp_path):
+    x, y = _data(n=16)
+    model = _rnn_model()
+    monitor = GradientMonitor(every_n_batches=1, log_dir=tmp_path, per_weight=True)
+    history = model.fit(x, y, epochs=2, batch_size=8, verbose=0, callbacks=[monitor])
+    scalars, histograms = {}, set()
+    for path in tmp_path.glob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                array = tf.make_ndarray(value.tensor)
+                plugin = value.metadata.plugin_data.plugin_name
+                if plugin == "scalars":
+                    scalars.setdefault(value.tag, []).append((event.step, float(array)))
+                elif plugin == "histograms":
+                    assert array.ndim == 2 and array.shape[1] == 3
+                    histograms.add(value.tag)
+    # 2 batches + epoch end, per epoch: 6 measurements of each norm
+    assert len(scalars["grad_norm/rnn"]) == 6
+    assert "grad_norm/rnn/simple_rnn_cell/kernel" in scalars or any(
+        tag.startswith("grad_norm/rnn/") for tag in scalars)
+    epoch_means = [np.mean([v for _, v in scalars["grad_norm/rnn"][3 * e: 3 * e + 3]])
+                   for e in range(2)]
+    np.testing.assert_allclose(epoch_means, history.history["grad_norm/rnn"], rtol=1e-5)
+    retention = [v for _, v in sorted(scalars["bptt_retention/rnn"])]
+    np.testing.assert_allclose(retention, history.history["bptt_retention/rnn"], rtol=1e-5)
+    assert {"gradients/rnn", "gradients/head", "bptt_log10_dL_dh/rnn"} <= histograms
+
+
+def test_plot_writes_a_png_and_explains_a_missing_matplotlib(tmp_path, monkeypatch):
+    x, y = _data(n=16)
+    model = _rnn_model()
+    monitor = GradientMonitor()
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0, callbacks=[monitor])
+    assert monitor.epochs == [0, 1] and len(monitor.history["rnn"]) == 2
+    path = monitor.plot(tmp_path / "bptt.png", title="test")
+    data = pathlib.Path(path).read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+    assert [p.name for p in tmp_path.iterdir()] == ["bptt.png"]  # no temp file left
+    with pytest.raises(ValueError, match="layers"):
+        monitor.plot(tmp_path / "x.png", layers=["nope"])
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)
+    with pytest.raises(ImportError, match=r'pip install "rnnzoo\[plot\]"'):
+        monitor.plot(tmp_path / "y.png")
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"every_n_batches": 0}, "every_n_batches"),
+    ({"probe_size": 2.5}, "probe_size"),
+    ({"on_explode": "halt"}, "on_explode"),
+    ({"vanish_threshold": -1.0}, "vanish_threshold"),
+    ({"explode_threshold": float("inf")}, "explode_threshold"),
+    ({"per_weight": "yes"}, "per_weight"),
+    ({"verbose": 3}, "verbose"),
+])
+def test_bad_arguments_name_the_argument_and_value(kwargs, match):
+    with pytest.raises(ValueError, match=match) as err:
+        GradientMonitor(**kwargs)
+    assert "Received" in str(err.value)
+
+
+def test_measure_needs_a_compiled_model():
+    model = keras.Sequential([keras.Input((7, 3)), keras.layers.LSTM(2)])
+    with pytest.raises(ValueError, match="compiled"):
+        GradientMonitor().measure(model, *_data())
+
+
+def test_rnnzoo_exposes_the_callback():
+    assert rnnzoo.callbacks.GradientMonitor is GradientMonitor
+    assert isinstance(GradientMonitor(), keras.callbacks.Callback)
+
+
+# ----------------------------------------------------------------- distribute
+
+
+@pytest.mark.slow
+def test_under_mirrored_strategy_on_two_logical_cpus(tmp_path):
+    script = textwrap.dedent(
+        """
+        import json, os, sys
+        import numpy as np
+        import tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        import keras, rnnzoo
+        from rnnzoo.callbacks import GradientMonitor
+        from tests.conftest import tiny_data, tiny_overrides
+        keras.utils.set_random_seed(0)
+        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        options = tiny_overrides("classification", bidirectional=True)
+        model = rnnzoo.build("classification", strategy=strategy, **options)
+        data = tiny_data("classification")
+        monitor = GradientMonitor(every_n_batches=2)
+        history = model.fit(data, epochs=1, verbose=0, callbacks=[monitor])
+        plain = rnnzoo.build("classification", **options)
+        plain.set_weights(model.get_weights())
+        x, y, _ = monitor._probe_batch
+        again = GradientMonitor().measure(plain, x, y)
+        print(json.dumps({
+            "replicas": strategy.num_replicas_in_sync,
+            "history": {k: v for k, v in history.history.items() if "/" in k or k == "grad_norm"},
+            "curves": {k: v[-1].tolist() for k, v in monitor.history.items()},
+            "plain_curves": {k: v.tolist() for k, v in again["curves"].items()},
+            "plain_norm": again["norms"]["grad_norm"],
+        }))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                         text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["replicas"] == 2
+    assert len(result["history"]["grad_norm"]) == 1
+    assert sorted(result["curves"]) == ["rnn_1/backward", "rnn_1/forward"]
+    # the last epoch's curves were measured on the final weights: a plain model agrees
+    for name, curve in result["curves"].items():
+        assert np.all(np.isfinite(curve)) and max(curve) > 0
+        np.testing.assert_allclose(curve, result["plain_curves"][name], rtol=1e-4, atol=1e-7)
