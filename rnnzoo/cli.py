@@ -385,6 +385,11 @@ def _cmd_weights(args: argparse.Namespace) -> int:
             print(f"{task:<22} {rec['file_name']:<34} {rec['size']:>10,} B  "
                   f"{rec['params']:>9,} params  {primary}={_format_metric(value)}  "
                   f"sha256={rec['sha256'][:16]}…")
+        import rnnzoo
+
+        for task in rnnzoo.list_models():
+            if task not in records:
+                print(f"{task:<22} (no published weights yet)")
         total = sum(rec["size"] for rec in records.values())
         print(f"{len(records)} models, {total:,} bytes in total; cache: {weights.cache_dir()}")
         return 0

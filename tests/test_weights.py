@@ -190,6 +190,20 @@ def test_server_error_is_retried_with_backoff_then_one_clear_message(server):
     assert _leftovers() == []
 
 
+def test_stalled_connection_times_out_cleanly(server):
+    server.mode = "stall"
+    with pytest.raises(weights.WeightsError, match="timed out|TimeoutError") as info:
+        weights.fetch(TASK, progress=False, timeout=0.3, retries=0)
+    assert server.url in str(info.value)
+    assert _leftovers() == []
+
+
+def test_download_shows_a_progress_bar(server, capsys):
+    weights.fetch(TASK, progress=True)
+    out = capsys.readouterr().out
+    assert f"{RECORD['size']}/{RECORD['size']}" in out.replace(",", "")
+
+
 def test_not_found_is_not_retried(server):
     server.mode = "missing"
     with pytest.raises(weights.WeightsError, match="HTTP 404"):

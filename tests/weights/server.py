@@ -2,7 +2,8 @@
 
 Modes (``server.mode``): ``"ok"`` serves the file; ``"corrupt"`` flips one byte
 (same length); ``"truncate"`` announces the full ``Content-Length`` but sends half
-and closes; ``"error"`` answers 500; ``"missing"`` answers 404; ``"slow"`` sends
+and closes; ``"stall"`` sends the headers and then nothing for 1.5 s;
+``"error"`` answers 500; ``"missing"`` answers 404; ``"slow"`` sends
 the file in small chunks with pauses (so concurrent clients overlap).
 Every request path is recorded in ``server.requests``.
 """
@@ -44,6 +45,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()
             self.close_connection = True
+            return
+        if mode == "stall":  # headers, then silence longer than the client's timeout
+            self.wfile.flush()
+            time.sleep(1.5)
             return
         if mode == "slow":
             step = max(1, len(data) // 20)
