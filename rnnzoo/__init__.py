@@ -19,5 +19,6 @@ from rnnzoo.registry import build, describe, list_models  # noqa: E402
 from rnnzoo import callbacks  # noqa: E402  (rnnzoo.callbacks.GradientMonitor)
 from rnnzoo import text  # noqa: E402  (rnnzoo.text.build_vocabulary)
 from rnnzoo import export  # noqa: E402  (rnnzoo.export.to_tflite; LiteRT loads lazily)
+from rnnzoo import weights  # noqa: E402  (rnnzoo.weights.fetch; standard library only)
 
 __all__ = ["build", "describe", "list_models", "data", "layers", "registry", "__version__"]
