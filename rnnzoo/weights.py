@@ -210,15 +210,21 @@ def _mismatch(path: pathlib.Path, expected: str, actual: str, where: str) -> str
 
 def _check_cached(path: pathlib.Path, record: dict) -> bool:
     """True if ``path`` holds the record's bytes; deletes a corrupt file."""
-    if not path.is_file():
+    try:
+        before = path.stat()
+        actual = sha256_of(path)
+    except FileNotFoundError:
         return False
-    actual = sha256_of(path)
     if actual == record["sha256"]:
         return True
     message = _mismatch(path, record["sha256"], actual, "cached file")
     try:
+        if path.stat().st_ino != before.st_ino:  # another process replaced it meanwhile
+            return _check_cached(path, record)
         path.unlink()
         logger.warning("%s Deleted it; fetching it again.", message)
+    except FileNotFoundError:  # another process deleted it first
+        logger.warning("%s", message)
     except OSError as exc:  # a read-only cache
         raise WeightsError(
             f"{message} It could not be deleted ({exc}); remove it by hand."

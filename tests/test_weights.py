@@ -285,8 +285,12 @@ _WORKER = textwrap.dedent("""
 """)
 
 
-def test_concurrent_processes_end_with_one_valid_file(server):
+@pytest.mark.parametrize("start_corrupt", [False, True])
+def test_concurrent_processes_end_with_one_valid_file(server, start_corrupt):
     server.mode = "slow"  # transfers overlap
+    if start_corrupt:  # every worker finds the same bad file and replaces it
+        weights.cache_dir().mkdir(parents=True)
+        _cache_file().write_bytes(b"partial")
     env = {**os.environ}
     # weights.py imports nothing heavy at module level: the workers load it alone
     procs = [
