@@ -345,9 +345,9 @@ def _demo_report(model, test_ds) -> dict:
     objective=("val_perplexity", "min"),
     allows_bidirectional=False,
     demo={
-        "epochs": 4,
+        "epochs": 5,
         "batch_size": 64,
-        "overrides": {"units": 128, "embedding_dim": 32, "learning_rate": 5e-3},
+        "overrides": {"cell": "gru", "units": 128, "embedding_dim": 32, "learning_rate": 1e-2},
         "data": {"num_examples": 2000},
         "eval_data": {"num_examples": 300},
         "report": _demo_report,
