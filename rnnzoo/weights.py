@@ -208,8 +208,8 @@ def _mismatch(path: pathlib.Path, expected: str, actual: str, where: str) -> str
     )
 
 
-def _check_cached(path: pathlib.Path, record: dict) -> bool:
-    """True if ``path`` holds the record's bytes; deletes a corrupt file."""
+def _check_cached(path: pathlib.Path, record: dict, notes: list | None = None) -> bool:
+    """True if ``path`` holds the record's bytes; deletes a corrupt file (noted in ``notes``)."""
     try:
         before = path.stat()
         actual = sha256_of(path)
@@ -218,9 +218,11 @@ def _check_cached(path: pathlib.Path, record: dict) -> bool:
     if actual == record["sha256"]:
         return True
     message = _mismatch(path, record["sha256"], actual, "cached file")
+    if notes is not None:
+        notes.append(message + " It was deleted.")
     try:
         if path.stat().st_ino != before.st_ino:  # another process replaced it meanwhile
-            return _check_cached(path, record)
+            return _check_cached(path, record, notes)
         path.unlink()
         logger.warning("%s Deleted it; fetching it again.", message)
     except FileNotFoundError:  # another process deleted it first
@@ -296,7 +298,8 @@ def fetch(
     record = get_record(task)
     folder = pathlib.Path(cache) if cache is not None else cache_dir()
     target = folder / record["file_name"]
-    if _check_cached(target, record):
+    notes: list[str] = []
+    if _check_cached(target, record, notes):
         return target
     if bundled and os.environ.get("RNNZOO_BUNDLED_WEIGHTS", "1").strip().lower() not in (
         "0", "false", "no", "off"
@@ -312,7 +315,7 @@ def fetch(
     if _offline():
         urls = [u for u in urls if urllib.parse.urlparse(u).scheme == "file"]
         if not urls:
-            raise WeightsError(_offline_message(record, target, task))
+            raise WeightsError(" ".join(notes + [_offline_message(record, target, task)]))
     timeout = float(timeout if timeout is not None
                     else os.environ.get("RNNZOO_DOWNLOAD_TIMEOUT", 30))
     retries = int(retries if retries is not None

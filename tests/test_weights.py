@@ -156,8 +156,9 @@ def test_corrupt_cache_file_offline_fails_with_both_hashes(server, monkeypatch):
     weights.cache_dir().mkdir(parents=True)
     _cache_file().write_bytes(b"x" * 10)
     monkeypatch.setenv("RNNZOO_OFFLINE", "1")
-    with pytest.raises(weights.WeightsError, match=RECORD["sha256"]):
+    with pytest.raises(weights.WeightsError, match=RECORD["sha256"]) as info:
         weights.fetch(TASK)
+    assert hashlib.sha256(b"x" * 10).hexdigest() in str(info.value)
     assert not _cache_file().exists()  # the bad file is gone
     assert server.requests == []
 
@@ -439,6 +440,28 @@ def test_pretrained_reproduces_the_published_metrics(task):
     primary = record["primary_metric"]
     published = record["metrics"]["test"][primary]
     assert results[primary] == pytest.approx(published, rel=0.02, abs=0.01)
+
+
+def test_train_zoo_writes_a_complete_record_and_a_loadable_file(tmp_path):
+    import train_zoo
+
+    spec = rnnzoo.registry.get(TASK)
+    recipe = {"epochs": 1, "overrides": spec.tiny["overrides"], "data": spec.tiny["data"],
+              "eval_data": spec.tiny["data"]}
+    record = train_zoo.train_task(TASK, folder=tmp_path, recipe=recipe, verbose=0)
+    train_zoo.write_record(record, tmp_path / "registry.json")
+    path = tmp_path / record["file_name"]
+    assert weights.sha256_of(path) == record["sha256"] and path.stat().st_size == record["size"]
+    assert record["file_name"] == f"{TASK}-{record['sha256'][:8]}.keras"
+    assert json.loads((tmp_path / "registry.json").read_text())["models"][TASK] == record
+    model = rnnzoo.build(TASK, weights=str(path), **record["options"])
+    assert model.count_params() == record["params"]
+    test = rnnzoo.data.load(TASK, "test", record["recipe"]["batch_size"], **spec.tiny["data"])
+    measured = model.evaluate(test, verbose=0, return_dict=True)
+    for name, value in record["metrics"]["test"].items():
+        assert measured[name] == pytest.approx(value, abs=1e-4)
+    assert record["recipe"]["epochs"] == 1 and record["recipe"]["seed"] == 0
+    assert record["recipe"]["versions"]["keras"] == keras.__version__
 
 
 # --------------------------------------------------------------------------- CLI

@@ -35,7 +35,6 @@ import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # the recipe is CPU, for reproducibility
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -145,8 +144,18 @@ def _pin_assets(config: dict, model) -> tuple[dict, dict]:
 
 
 def train_task(task: str, *, seed: int = 0, epochs: int | None = None, verbose: int = 2,
-               folder: pathlib.Path | None = None) -> dict:
-    """Trains, evaluates and saves one task's published model; returns its record."""
+               folder: pathlib.Path | None = None, recipe: dict | None = None) -> dict:
+    """Trains, evaluates and saves one task's published model; returns its record.
+
+    Args:
+        task: a registered task.
+        seed: the seed of ``keras.utils.set_random_seed``.
+        epochs: overrides the recipe's epochs.
+        verbose: Keras ``fit`` verbosity.
+        folder: where the weight file goes (default: the package's weights folder).
+        recipe: ``{"epochs", "batch_size", "data", "eval_data", "overrides"}`` on top of
+            the task's demo settings (default: ``RECIPES[task]``).
+    """
     import keras
     import tensorflow as tf
 
@@ -155,7 +164,7 @@ def train_task(task: str, *, seed: int = 0, epochs: int | None = None, verbose: 
 
     spec = rnnzoo.registry.get(task)
     demo = dict(spec.demo)
-    recipe = RECIPES.get(task, {})
+    recipe = RECIPES.get(task, {}) if recipe is None else recipe
     data_kwargs = {**demo.get("data", {}), **recipe.get("data", {})}
     eval_kwargs = {**demo.get("eval_data", {}), **recipe.get("eval_data", {})}
     overrides = {**demo.get("overrides", {}), **recipe.get("overrides", {})}
@@ -276,6 +285,7 @@ def write_record(record: dict, path: pathlib.Path | None = None) -> None:
 
 
 def main(argv=None) -> int:
+    os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # the recipe is CPU, for reproducibility
     import rnnzoo
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
