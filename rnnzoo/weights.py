@@ -31,6 +31,13 @@ and actual hashes. ``RNNZOO_OFFLINE=1`` makes zero network calls (``file://``
 mirrors are still read); a miss then fails with a message naming the file, its
 sha256 and how to put it in the cache.
 
+**Published format.** Every published file is a ``.keras`` archive (model
+configuration, weights, and the preprocessing assets: a generative model's
+vocabulary is part of its configuration; a regression model's normalisation
+statistics are weights), without optimizer state. One format for every task
+means one loading path; the record additionally pins the vocabulary in its
+``options`` so ``build`` recreates the exact model before the weights are copied.
+
 **Options of a pretrained model.** With ``weights="pretrained"``, every option the
 caller does not pass takes the published model's value (recorded in the
 registry), not the task's default: ``build(task, weights="pretrained")`` always

@@ -45,6 +45,11 @@ RAW_BASE = "https://raw.githubusercontent.com/rnnzoo/rnnzoo/v0.1.0/rnnzoo/assets
 #: Per-task additions to the registry's demo settings (keep every task to minutes on CPU).
 RECIPES: dict[str, dict] = {
     "classification": {"epochs": 6, "data": {"num_examples": 6000}},
+    "regression": {"epochs": 6},
+    "text_prediction": {"epochs": 6},
+    "translation": {"epochs": 10},
+    "captioning": {"epochs": 10},
+    "video_classification": {"epochs": 3},
 }
 
 
