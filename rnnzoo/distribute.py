@@ -234,7 +234,10 @@ def _build_state(model, strategy, dataset) -> None:
     ``model.fit`` does this from an all-reduced batch, which fails for
     multi-worker strategies; a local batch has the same shapes.
     """
-    batch = next(iter(dataset))
+    try:
+        batch = next(iter(dataset))
+    except StopIteration:
+        raise ValueError("The data is empty: it yielded no batch.") from None
     build = getattr(model, "_symbolic_build", None)
     if build is None:  # pragma: no cover - guards a future Keras
         raise RuntimeError(

@@ -1,0 +1,382 @@
+"""rnnzoo.distribute and `rnnzoo train --strategy/--backup-dir`: more than one device or machine.
+
+The multi-process tests start real TensorFlow workers (and keras-tuner
+chief/workers) as subprocesses on free 127.0.0.1 ports, and stop every one of
+them in ``finally`` blocks, with timeouts, whatever happens.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+import rnnzoo
+from rnnzoo import distribute
+
+from tests.conftest import tiny_data, tiny_overrides
+
+REPO = Path(__file__).resolve().parents[1]
+WORKERS = REPO / "tests" / "_workers"
+TIMEOUT = 240  # seconds any one test process may run; a hung worker cannot hang CI
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _free_ports(n):
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def _clean_env(**extra):
+    env = {k: v for k, v in os.environ.items()
+           if k != "TF_CONFIG" and not k.startswith("KERASTUNER_")
+           and not k.startswith("RNNZOO_TEST_")}
+    env.update(TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="", PYTHONUNBUFFERED="1")
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def _tf_config(ports, index):
+    return json.dumps({
+        "cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]},
+        "task": {"type": "worker", "index": index},
+    })
+
+
+class Processes:
+    """Starts subprocesses with logs in a folder; stops every one still running on exit."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.procs = {}
+
+    def __enter__(self):
+        return self
+
+    def start(self, name, args, env):
+        log = open(self.folder / f"{name}.log", "w")
+        proc = subprocess.Popen([sys.executable, *map(str, args)], stdout=log,
+                                stderr=subprocess.STDOUT, env=env, cwd=REPO)
+        self.procs[name] = (proc, log)
+        return proc
+
+    def log(self, name):
+        self.procs[name][1].flush()
+        return (self.folder / f"{name}.log").read_text(errors="replace")
+
+    def wait(self, name, timeout=TIMEOUT):
+        proc = self.procs[name][0]
+        try:
+            return proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{name} did not finish in {timeout} s:\n{self.log(name)[-3000:]}")
+
+    def stop(self, name):
+        proc, log = self.procs[name]
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+        log.close()
+
+    def __exit__(self, *exc):
+        for name in list(self.procs):
+            self.stop(name)
+        return False
+
+
+def _check_ok(procs, name):
+    rc = procs.wait(name)
+    assert rc == 0, f"{name} exited with {rc}:\n{procs.log(name)[-3000:]}"
+
+
+def _weights(path):
+    return keras.saving.load_model(path, safe_mode=True).get_weights()
+
+
+def _assert_same_weights(a, b, atol=0.0):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        np.testing.assert_allclose(x, y, rtol=0, atol=atol)
+
+
+# --------------------------------------------------------------------------- in-process
+
+
+def test_get_strategy_names_and_errors():
+    import tensorflow as tf
+
+    assert distribute.get_strategy(None) is tf.distribute.get_strategy()
+    assert isinstance(distribute.get_strategy("mirrored"), tf.distribute.MirroredStrategy)
+    with pytest.raises(ValueError, match=r"`strategy` must be one of .*Received: strategy='mirored'"
+                                         r".*Did you mean 'mirrored'"):
+        distribute.get_strategy("mirored")
+    with pytest.raises(ValueError, match="`devices` is only used with strategy='mirrored'"):
+        distribute.get_strategy("default", devices=["/cpu:0"])
+    with pytest.raises(ValueError, match="num_devices"):
+        distribute.split_cpu(0)
+
+
+def test_cluster_spec_and_chief_follow_tf_config(monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    assert distribute.cluster_spec() == {"task_type": None, "task_id": 0, "num_workers": 1}
+    assert distribute.is_chief()
+    monkeypatch.setenv("TF_CONFIG", _tf_config([1, 2, 3], 2))
+    assert distribute.cluster_spec() == {"task_type": "worker", "task_id": 2, "num_workers": 3}
+    assert not distribute.is_chief()
+    monkeypatch.setenv("TF_CONFIG", _tf_config([1, 2, 3], 0))
+    assert distribute.is_chief()
+    monkeypatch.setenv("TF_CONFIG", json.dumps({
+        "cluster": {"chief": ["127.0.0.1:1"], "worker": ["127.0.0.1:2"]},
+        "task": {"type": "worker", "index": 0}}))
+    assert not distribute.is_chief()  # a cluster with a chief task: worker 0 is not it
+    assert distribute.cluster_spec()["num_workers"] == 2
+    monkeypatch.setenv("TF_CONFIG", "{not json")
+    with pytest.raises(ValueError, match="`TF_CONFIG` must be JSON"):
+        distribute.cluster_spec()
+
+
+def _train(engine, **fit_kwargs):
+    keras.utils.set_random_seed(0)
+    model = rnnzoo.build("classification", **tiny_overrides("classification",
+                                                            learning_rate=1e-2))
+    train = tiny_data("classification", shuffle=False)
+    val = tiny_data("classification", "validation")
+    history = distribute.fit(model, train, validation_data=val, verbose=0, engine=engine,
+                             **fit_kwargs)
+    return model, history, distribute.evaluate(model, val, engine=engine)
+
+
+def test_loop_engine_reproduces_model_fit_exactly():
+    # The multi-worker engine is Keras' own train_step driven by tf.distribute: on one
+    # device it must give model.fit's losses, metrics and weights.
+    ref_model, ref, ref_eval = _train("keras", epochs=3)
+    model, history, evaluation = _train("loop", epochs=3)
+    assert history.epoch == [0, 1, 2]
+    assert set(history.history) == set(ref.history) == {"loss", "accuracy", "val_loss",
+                                                          "val_accuracy"}
+    for key in ref.history:
+        np.testing.assert_allclose(history.history[key], ref.history[key], rtol=1e-6)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    _assert_same_weights(model.get_weights(), ref_model.get_weights(), atol=1e-6)
+    assert evaluation.keys() == ref_eval.keys()
+    for key in ref_eval:
+        assert evaluation[key] == pytest.approx(ref_eval[key], rel=1e-6)
+
+
+def test_loop_engine_honours_initial_epoch_steps_and_early_stopping():
+    _, history, _ = _train("loop", epochs=4, initial_epoch=2, steps_per_epoch=2)
+    assert history.epoch == [2, 3]
+
+    class StopAfterSecondEpoch(keras.callbacks.Callback):  # what EarlyStopping does
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.stop_training = epoch == 1
+
+    _, history, _ = _train("loop", epochs=5, callbacks=[StopAfterSecondEpoch()])
+    assert history.epoch == [0, 1]
+
+
+def test_fit_rejects_bad_arguments():
+    model = rnnzoo.build("classification", **tiny_overrides("classification"))
+    data = tiny_data("classification")
+    with pytest.raises(ValueError, match="`engine` must be one of"):
+        distribute.fit(model, data, engine="fast")
+    with pytest.raises(ValueError, match=r"`epochs` must be an integer >= 0. Received: epochs=-1"):
+        distribute.fit(model, data, epochs=-1)
+    with pytest.raises(ValueError, match="`steps_per_epoch` must be a positive integer"):
+        distribute.fit(model, data, steps_per_epoch=0, engine="loop")
+    with pytest.raises(ValueError, match="`y` must be None"):
+        distribute.fit(model, data, np.zeros(3), engine="loop")
+    with pytest.raises(ValueError, match="data is empty"):
+        distribute.fit(model, data.take(0), engine="loop", verbose=0)
+    with pytest.raises(ValueError, match="backup_dir"):
+        distribute.BackupAndRestore("")
+
+
+def test_backup_and_restore_resumes_and_only_the_chief_writes(tmp_path, monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    backup = tmp_path / "backup"
+
+    class Failure(Exception):
+        pass
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                raise Failure("simulated failure")
+
+    model = rnnzoo.build("classification", **tiny_overrides("classification"))
+    data = tiny_data("classification")
+    callback = distribute.BackupAndRestore(backup, delete_checkpoint=True)
+    with pytest.raises(Failure):
+        distribute.fit(model, data, epochs=4, verbose=0, engine="loop",
+                       callbacks=[callback, Interrupt()])
+    meta = json.loads((backup / "training_metadata.json").read_text())
+    assert meta["epoch"] == 2
+    assert sorted(os.listdir(backup)) == ["latest.weights.h5", "training_metadata.json"]
+    saved = model.get_weights()
+    # A fresh process would rebuild the model: restore starts at epoch 2 with the saved weights.
+    fresh = rnnzoo.build("classification", **tiny_overrides("classification"))
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            seen.append([w.copy() for w in self.model.get_weights()])
+
+    history = distribute.fit(fresh, data, epochs=4, verbose=0, engine="loop",
+                             callbacks=[distribute.BackupAndRestore(backup), Record()])
+    assert history.epoch == [2, 3]
+    _assert_same_weights(seen[0], saved)
+    assert not backup.exists()  # completed: the chief deletes its checkpoint
+    # A worker that is not the chief restores but never writes.
+    monkeypatch.setenv("TF_CONFIG", _tf_config([1, 2], 1))
+    worker_cb = distribute.BackupAndRestore(backup)
+    assert not worker_cb.chief
+    distribute.fit(rnnzoo.build("classification", **tiny_overrides("classification")), data,
+                   epochs=1, verbose=0, engine="loop", callbacks=[worker_cb])
+    assert not backup.exists()
+
+
+def test_cli_train_with_strategy_and_backup_dir_resumes(tmp_path, capsys):
+    from rnnzoo.cli import main
+
+    backup = tmp_path / "backup"
+    # A checkpoint as an interrupted run leaves it: weights after epoch 1, "epoch": 1.
+    model = rnnzoo.build("classification", units=8, embedding_dim=8)
+    model.fit(tiny_data("classification"), epochs=1, verbose=0)
+    backup.mkdir()
+    model.save_weights(backup / "latest.weights.h5")
+    (backup / "training_metadata.json").write_text(json.dumps({"epoch": 1, "batch": 0}))
+    out = tmp_path / "out"
+    args = ["train", "classification", "--strategy", "mirrored", "--backup-dir", str(backup),
+            "--epochs", "2", "--batch-size", "8", "--units", "8", "--set", "embedding_dim=8",
+            "--data", "num_examples=32", "sequence_length=12", "min_length=6",
+            "--out", str(out), "--verbose", "0"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "strategy: mirrored, 1 replica(s), worker 0 of 1" in printed
+    record = json.loads((out / "classification_metrics.json").read_text())
+    assert record["strategy"] == "mirrored"
+    assert len(record["history"]["loss"]) == 1  # resumed at epoch 1 of 2: one epoch left
+    assert not backup.exists()
+
+
+def test_cli_train_rejects_an_unknown_strategy(capsys):
+    from rnnzoo.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "classification", "--strategy", "mirorred"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'mirorred'" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- multi-process
+
+
+@pytest.mark.slow
+def test_mirrored_two_cpu_devices_match_one_device(tmp_path):
+    with Processes(tmp_path) as procs:
+        procs.start("mirrored", [WORKERS / "mirrored_check.py"], _clean_env())
+        _check_ok(procs, "mirrored")
+        line = [ln for ln in procs.log("mirrored").splitlines() if ln.startswith("{")][-1]
+    result = json.loads(line)
+    assert result["replicas"] == 2
+    one = np.array(result["one_device"])
+    assert one[-1] < 0.9 * one[0]  # it learns
+    # same initial weights and batches: the same loss trajectory within float tolerance
+    np.testing.assert_allclose(result["mirrored"], one, rtol=1e-4)
+    np.testing.assert_allclose(result["mirrored_loop"], one, rtol=1e-4)
+
+
+MW_TRAIN = ["train", "classification", "--strategy", "multiworker", "--epochs", "3",
+            "--batch-size", "16", "--units", "8", "--learning-rate", "0.01",
+            "--set", "embedding_dim=8",
+            "--data", "num_examples=64", "sequence_length=12", "min_length=6", "shuffle=False",
+            "--verbose", "2"]
+
+
+def _start_workers(procs, tag, ports, outs, backup, crash=None):
+    for i, port in enumerate(ports):
+        extra = {"TF_CONFIG": _tf_config(ports, i)}
+        if crash is not None and crash[0] == i:
+            extra["RNNZOO_TEST_CRASH_AFTER_EPOCH"] = crash[1]
+        procs.start(f"{tag}{i}", [WORKERS / "cli_worker.py", *MW_TRAIN, "--out", outs[i],
+                                  "--backup-dir", backup], _clean_env(**extra))
+
+
+@pytest.fixture(scope="module")
+def multiworker_run(tmp_path_factory):
+    """An uninterrupted 2-worker training through `rnnzoo train --strategy multiworker`."""
+    folder = tmp_path_factory.mktemp("multiworker")
+    outs = [folder / "w0", folder / "w1"]
+    with Processes(folder) as procs:
+        _start_workers(procs, "worker", _free_ports(2), outs, folder / "backup")
+        for i in range(2):
+            _check_ok(procs, f"worker{i}")
+        logs = [procs.log(f"worker{i}") for i in range(2)]
+    return {"outs": outs, "logs": logs, "backup": folder / "backup"}
+
+
+@pytest.mark.slow
+def test_multiworker_training_two_workers_agree(multiworker_run):
+    outs, logs = multiworker_run["outs"], multiworker_run["logs"]
+    for log in logs:
+        assert "strategy: multiworker, 2 replica(s)" in log
+    records = [json.loads((o / "classification_metrics.json").read_text()) for o in outs]
+    # every worker logs the global metrics, so both histories are identical
+    assert records[0]["history"] == records[1]["history"]
+    assert records[0]["test"] == records[1]["test"]
+    loss = records[0]["history"]["loss"]
+    assert len(loss) == 3 and loss[-1] < loss[0]
+    w0, w1 = (_weights(o / "classification.keras") for o in outs)
+    _assert_same_weights(w0, w1)  # synchronous data parallelism: identical replicas
+    assert not multiworker_run["backup"].exists()  # finished: the chief removed the checkpoint
+
+
+@pytest.mark.slow
+def test_killed_worker_resumes_from_the_last_checkpoint(multiworker_run, tmp_path):
+    outs = [tmp_path / "w0", tmp_path / "w1"]
+    backup = tmp_path / "backup"
+    meta = backup / "training_metadata.json"
+    with Processes(tmp_path) as procs:
+        # worker 1 dies (os._exit, like a lost machine) right after epoch index 1 ended
+        _start_workers(procs, "crash", _free_ports(2), outs, backup, crash=(1, 1))
+        assert procs.wait("crash1") == 17, procs.log("crash1")[-3000:]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if meta.exists() and json.loads(meta.read_text())["epoch"] == 2:
+                break
+            time.sleep(0.5)
+        assert json.loads(meta.read_text())["epoch"] == 2, procs.log("crash0")[-3000:]
+        procs.stop("crash0")  # the surviving worker cannot go on alone: the job is restarted
+        assert not (outs[0] / "classification.keras").exists()
+
+        _start_workers(procs, "resume", _free_ports(2), outs, backup)
+        for i in range(2):
+            _check_ok(procs, f"resume{i}")
+        logs = [procs.log(f"resume{i}") for i in range(2)]
+    for log in logs:
+        assert "Epoch 3/3" in log and "Epoch 1/3" not in log and "Epoch 2/3" not in log
+    records = [json.loads((o / "classification_metrics.json").read_text()) for o in outs]
+    assert len(records[0]["history"]["loss"]) == 1  # only the epoch that was left
+    w0, w1 = (_weights(o / "classification.keras") for o in outs)
+    _assert_same_weights(w0, w1)
+    # resuming restored weights and optimizer state: the same model as never interrupted
+    reference = _weights(multiworker_run["outs"][0] / "classification.keras")
+    _assert_same_weights(w0, reference, atol=1e-5)
+    assert not backup.exists()
