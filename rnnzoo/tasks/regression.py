@@ -204,6 +204,12 @@ def build_regression(
     >>> model.output_shape
     (None, 12, 2)
     """
+    if bidirectional and return_sequences:
+        raise ValueError(
+            "`bidirectional` must be False with return_sequences=True: the backward pass would "
+            "show each step the future values it forecasts. Received: bidirectional=True, "
+            "return_sequences=True"
+        )
     adapt_data = _check_adapt_data(adapt_data)
     inputs = keras.Input((None, num_features), dtype="float32", name="features")
     x = inputs

@@ -115,6 +115,7 @@ def test_adapt_data_sets_the_statistics_and_they_are_saved(tmp_path):
         ({"return_sequences": "yes"}, "return_sequences"),
         ({"cell": "lstn"}, "Did you mean 'lstm'"),
         ({"adapt_data": "train.csv"}, "adapt_data"),
+        ({"bidirectional": True, "return_sequences": True}, "future"),
         ({"num_features": 2, "adapt_data": (np.zeros((4, 5, 3)), np.zeros((4, 1)))},
          "num_features=2"),
     ],
