@@ -1,17 +1,13 @@
 """rnnzoo.distribute and `rnnzoo train --strategy/--backup-dir`: more than one device or machine.
 
-The multi-process tests start real TensorFlow workers (and keras-tuner
-chief/workers) as subprocesses on free 127.0.0.1 ports, and stop every one of
-them in ``finally`` blocks, with timeouts, whatever happens.
+The multi-process tests start real TensorFlow workers as subprocesses on free
+127.0.0.1 ports (tests/_workers/processes.py); every one is stopped when its
+``with Processes(...)`` block exits, and every wait has a timeout.
 """
 
 import json
 import os
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -20,89 +16,13 @@ import pytest
 import rnnzoo
 from rnnzoo import distribute
 
+from tests._workers.processes import (
+    WORKERS, Processes, check_ok, clean_env, free_ports, tf_config,
+)
 from tests.conftest import tiny_data, tiny_overrides
-
-REPO = Path(__file__).resolve().parents[1]
-WORKERS = REPO / "tests" / "_workers"
-TIMEOUT = 240  # seconds any one test process may run; a hung worker cannot hang CI
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _free_ports(n):
-    socks = []
-    try:
-        for _ in range(n):
-            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
-def _clean_env(**extra):
-    env = {k: v for k, v in os.environ.items()
-           if k != "TF_CONFIG" and not k.startswith("KERASTUNER_")
-           and not k.startswith("RNNZOO_TEST_")}
-    env.update(TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="", PYTHONUNBUFFERED="1")
-    env.update({k: str(v) for k, v in extra.items()})
-    return env
-
-
-def _tf_config(ports, index):
-    return json.dumps({
-        "cluster": {"worker": [f"127.0.0.1:{p}" for p in ports]},
-        "task": {"type": "worker", "index": index},
-    })
-
-
-class Processes:
-    """Starts subprocesses with logs in a folder; stops every one still running on exit."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.procs = {}
-
-    def __enter__(self):
-        return self
-
-    def start(self, name, args, env):
-        log = open(self.folder / f"{name}.log", "w")
-        proc = subprocess.Popen([sys.executable, *map(str, args)], stdout=log,
-                                stderr=subprocess.STDOUT, env=env, cwd=REPO)
-        self.procs[name] = (proc, log)
-        return proc
-
-    def log(self, name):
-        self.procs[name][1].flush()
-        return (self.folder / f"{name}.log").read_text(errors="replace")
-
-    def wait(self, name, timeout=TIMEOUT):
-        proc = self.procs[name][0]
-        try:
-            return proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(f"{name} did not finish in {timeout} s:\n{self.log(name)[-3000:]}")
-
-    def stop(self, name):
-        proc, log = self.procs[name]
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=30)
-        log.close()
-
-    def __exit__(self, *exc):
-        for name in list(self.procs):
-            self.stop(name)
-        return False
-
-
-def _check_ok(procs, name):
-    rc = procs.wait(name)
-    assert rc == 0, f"{name} exited with {rc}:\n{procs.log(name)[-3000:]}"
 
 
 def _weights(path):
@@ -132,14 +52,14 @@ def test_get_strategy_names_and_errors():
         distribute.split_cpu(0)
 
 
-def test_cluster_spec_and_chief_follow_tf_config(monkeypatch):
+def test_cluster_spec_and_chief_followtf_config(monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     assert distribute.cluster_spec() == {"task_type": None, "task_id": 0, "num_workers": 1}
     assert distribute.is_chief()
-    monkeypatch.setenv("TF_CONFIG", _tf_config([1, 2, 3], 2))
+    monkeypatch.setenv("TF_CONFIG", tf_config([1, 2, 3], 2))
     assert distribute.cluster_spec() == {"task_type": "worker", "task_id": 2, "num_workers": 3}
     assert not distribute.is_chief()
-    monkeypatch.setenv("TF_CONFIG", _tf_config([1, 2, 3], 0))
+    monkeypatch.setenv("TF_CONFIG", tf_config([1, 2, 3], 0))
     assert distribute.is_chief()
     monkeypatch.setenv("TF_CONFIG", json.dumps({
         "cluster": {"chief": ["127.0.0.1:1"], "worker": ["127.0.0.1:2"]},
@@ -244,7 +164,7 @@ def test_backup_and_restore_resumes_and_only_the_chief_writes(tmp_path, monkeypa
     _assert_same_weights(seen[0], saved)
     assert not backup.exists()  # completed: the chief deletes its checkpoint
     # A worker that is not the chief restores but never writes.
-    monkeypatch.setenv("TF_CONFIG", _tf_config([1, 2], 1))
+    monkeypatch.setenv("TF_CONFIG", tf_config([1, 2], 1))
     worker_cb = distribute.BackupAndRestore(backup)
     assert not worker_cb.chief
     distribute.fit(rnnzoo.build("classification", **tiny_overrides("classification")), data,
@@ -291,8 +211,8 @@ def test_cli_train_rejects_an_unknown_strategy(capsys):
 @pytest.mark.slow
 def test_mirrored_two_cpu_devices_match_one_device(tmp_path):
     with Processes(tmp_path) as procs:
-        procs.start("mirrored", [WORKERS / "mirrored_check.py"], _clean_env())
-        _check_ok(procs, "mirrored")
+        procs.start("mirrored", [WORKERS / "mirrored_check.py"], clean_env())
+        check_ok(procs, "mirrored")
         line = [ln for ln in procs.log("mirrored").splitlines() if ln.startswith("{")][-1]
     result = json.loads(line)
     assert result["replicas"] == 2
@@ -312,11 +232,11 @@ MW_TRAIN = ["train", "classification", "--strategy", "multiworker", "--epochs", 
 
 def _start_workers(procs, tag, ports, outs, backup, crash=None):
     for i, port in enumerate(ports):
-        extra = {"TF_CONFIG": _tf_config(ports, i)}
+        extra = {"TF_CONFIG": tf_config(ports, i)}
         if crash is not None and crash[0] == i:
             extra["RNNZOO_TEST_CRASH_AFTER_EPOCH"] = crash[1]
         procs.start(f"{tag}{i}", [WORKERS / "cli_worker.py", *MW_TRAIN, "--out", outs[i],
-                                  "--backup-dir", backup], _clean_env(**extra))
+                                  "--backup-dir", backup], clean_env(**extra))
 
 
 @pytest.fixture(scope="module")
@@ -325,9 +245,9 @@ def multiworker_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("multiworker")
     outs = [folder / "w0", folder / "w1"]
     with Processes(folder) as procs:
-        _start_workers(procs, "worker", _free_ports(2), outs, folder / "backup")
+        _start_workers(procs, "worker", free_ports(2), outs, folder / "backup")
         for i in range(2):
-            _check_ok(procs, f"worker{i}")
+            check_ok(procs, f"worker{i}")
         logs = [procs.log(f"worker{i}") for i in range(2)]
     return {"outs": outs, "logs": logs, "backup": folder / "backup"}
 
@@ -355,7 +275,7 @@ def test_killed_worker_resumes_from_the_last_checkpoint(multiworker_run, tmp_pat
     meta = backup / "training_metadata.json"
     with Processes(tmp_path) as procs:
         # worker 1 dies (os._exit, like a lost machine) right after epoch index 1 ended
-        _start_workers(procs, "crash", _free_ports(2), outs, backup, crash=(1, 1))
+        _start_workers(procs, "crash", free_ports(2), outs, backup, crash=(1, 1))
         assert procs.wait("crash1") == 17, procs.log("crash1")[-3000:]
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -366,9 +286,9 @@ def test_killed_worker_resumes_from_the_last_checkpoint(multiworker_run, tmp_pat
         procs.stop("crash0")  # the surviving worker cannot go on alone: the job is restarted
         assert not (outs[0] / "classification.keras").exists()
 
-        _start_workers(procs, "resume", _free_ports(2), outs, backup)
+        _start_workers(procs, "resume", free_ports(2), outs, backup)
         for i in range(2):
-            _check_ok(procs, f"resume{i}")
+            check_ok(procs, f"resume{i}")
         logs = [procs.log(f"resume{i}") for i in range(2)]
     for log in logs:
         assert "Epoch 3/3" in log and "Epoch 1/3" not in log and "Epoch 2/3" not in log
