@@ -69,6 +69,17 @@ def _trailing_zeros(j: int) -> int:
     return (j & -j).bit_length() - 1
 
 
+def _take_rows(x, index):
+    """``x[b, index[b, i], :]`` for ``x`` ``(batch, n, units)`` and ``index`` ``(batch, m)``.
+
+    One gather of whole rows (``take_along_axis`` would gather element by element).
+    """
+    batch, n = ops.shape(x)[0], ops.shape(x)[1]
+    flat = ops.reshape(x, (-1, x.shape[-1]))
+    rows = ops.expand_dims(ops.arange(batch, dtype="int32") * n, 1) + index
+    return ops.take(flat, rows, axis=0)
+
+
 def _check_rate(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
         raise ValueError(f"`{name}` must be a float in [0, 1). Received: {name}={value!r}")
@@ -478,7 +489,7 @@ class ClockworkRNN(keras.layers.RNN):
             source = ops.take_along_axis(order, ops.clip(position, 0, steps - 1), axis=1)
         n_kept_col = n_kept if m is None else n_kept[:, None]
         valid = ops.logical_and(position >= 0, position < n_kept_col)  # (b, slots)
-        z_slots = ops.take_along_axis(z, ops.expand_dims(source, -1), axis=1)
+        z_slots = _take_rows(z, source)
 
         # Which modules are active at each chunk's first slot (the other slots are static).
         first_clock = ops.expand_dims(t0[:, 0] - ops.cast(offset, t0.dtype), 1) + ops.cast(
@@ -490,33 +501,42 @@ class ClockworkRNN(keras.layers.RNN):
             ops.expand_dims(ops.reshape(valid, (-1, n_chunks, chunk))[:, :, 0], -1),
         )  # (b, chunks, units)
 
+        matrix = cell.recurrent_matrix()
+        # Slot j of a chunk updates the first widths[j] units (slot 0: any, selected by mask).
+        widths = [units] + [min(1 + _trailing_zeros(j), g) * k for j in range(1, chunk)]
+        slabs = {n: matrix[:, :n] for n in set(widths[1:])}
+        activation = cell.activation or (lambda v: v)
+        # Time-major per-slot inputs, each already cut to the width its step needs, so the
+        # loop slices nothing that needs a gradient.
+        z_tm = ops.reshape(ops.transpose(z_slots, (1, 0, 2)), (n_chunks, chunk, -1, units))
+        valid_tm = ops.reshape(ops.transpose(valid, (1, 0)), (n_chunks, chunk, -1, 1))
         xs = (
-            ops.reshape(ops.transpose(z_slots, (1, 0, 2)), (n_chunks, chunk, -1, units)),
-            ops.reshape(ops.transpose(valid, (1, 0)), (n_chunks, chunk, -1, 1)),
+            tuple(z_tm[:, j, :, :n] for j, n in enumerate(widths)),
+            tuple(valid_tm[:, j] for j in range(1, chunk)),
             ops.transpose(first_active, (1, 0, 2)),
         )
-        matrix = cell.recurrent_matrix()
-        prefix = [min(1 + _trailing_zeros(j), g) * k for j in range(1, chunk)]
-        slabs = {n: matrix[:, :n] for n in set(prefix)}
-        activation = cell.activation or (lambda v: v)
+        keep_all = self.return_sequences
 
         def chunk_step(carry, inputs):
-            h = carry[0]
+            h = carry[-1]  # the carry is the previous chunk's outputs (or h); its last is h
             z_c, valid_c, active_c = inputs
             h_in = h if rec_mask is None else h * rec_mask
             h = ops.where(active_c, activation(z_c[0] + ops.matmul(h_in, matrix)), h)
             outs = [h]
-            for j, n in enumerate(prefix, start=1):
+            for j in range(1, chunk):
+                n = widths[j]
                 h_in = h if rec_mask is None else h * rec_mask
-                new = activation(z_c[j][:, :n] + ops.matmul(h_in, slabs[n]))
-                new = ops.where(valid_c[j], new, h[:, :n])
+                new = activation(z_c[j] + ops.matmul(h_in, slabs[n]))
+                new = ops.where(valid_c[j - 1], new, h[:, :n])
                 h = new if n == units else ops.concatenate([new, h[:, n:]], axis=1)
                 outs.append(h)
-            ys = ops.stack(outs, axis=0)
-            return (h, ys), (h, ys)
+            # keras.ops.scan on TensorFlow needs the per-iteration output shaped like the carry.
+            out = tuple(outs) if keep_all else (h,)
+            return out, out
 
-        init = (h0, ops.zeros((chunk, ops.shape(h0)[0], units), dtype=h0.dtype))
-        (h_last, _), (_, ys) = ops.scan(chunk_step, init, xs)
+        init = (h0,) if not keep_all else tuple([ops.zeros_like(h0)] * (chunk - 1) + [h0])
+        last_carry, ys = ops.scan(chunk_step, init, xs)
+        h_last = last_carry[-1]
         t_last = cell.tick(t0, ops.expand_dims(n_kept, -1) if m is not None else n_kept)
 
         last = h_last
@@ -525,16 +545,16 @@ class ClockworkRNN(keras.layers.RNN):
             last = ops.where(ops.expand_dims(keep_last, -1), last, ops.zeros_like(last))
         if not self.return_sequences:
             return last, ops.expand_dims(last, 1), [h_last, t_last]
-        slots = ops.transpose(ops.reshape(ys, (n_slots, -1, units)), (1, 0, 2))  # (b, slots, u)
+        slots = ops.reshape(ops.transpose(ops.stack(ys, axis=1), (2, 0, 1, 3)), (-1, n_slots, units))
         if m is None:
             slot_of_step = ops.expand_dims(offset, 1) + time
-            outputs = ops.take_along_axis(slots, ops.expand_dims(slot_of_step, -1), axis=1)
+            outputs = _take_rows(slots, slot_of_step)
         else:
             # A masked step repeats the previous output (zeros before the first
             # kept step), or is zero with zero_output_for_mask.
             kept_so_far = ops.cumsum(ops.cast(m, "int32"), axis=1)
             slot_of_step = ops.clip(ops.expand_dims(offset, 1) + kept_so_far - 1, 0, n_slots - 1)
-            outputs = ops.take_along_axis(slots, ops.expand_dims(slot_of_step, -1), axis=1)
+            outputs = _take_rows(slots, slot_of_step)
             keep = m if self.zero_output_for_mask else kept_so_far > 0
             outputs = ops.where(ops.expand_dims(keep, -1), outputs, ops.zeros_like(outputs))
         return last, outputs, [h_last, t_last]

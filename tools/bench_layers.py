@@ -1,0 +1,132 @@
+"""Training and inference throughput of rnnzoo's custom recurrent layers against Keras' own.
+
+Measures ``ABCSimpleRNN``, ``ClockworkRNN``, ``SimpleRNN``, ``LSTM`` and ``GRU``
+at equal ``units`` in one run, each as ``Input(steps, features) -> layer ->
+Dense(1)`` trained with Adam on MSE, and prints samples/s and the ratio to
+``keras.layers.SimpleRNN`` of the same width. The models are timed in turns,
+several rounds, keeping each model's best round, so a neighbour's load on a
+shared CPU hits every model alike; the load average is printed with the table.
+
+Usage:
+
+```
+TF_CPP_MIN_LOG_LEVEL=3 python tools/bench_layers.py               # units 128 and 256
+TF_CPP_MIN_LOG_LEVEL=3 python tools/bench_layers.py --units 64 --rounds 2 --batches 2
+```
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _layers(units: int):
+    import keras
+
+    from rnnzoo.layers import ABCSimpleRNN, ClockworkRNN
+    from rnnzoo.layers.clockwork import default_num_modules
+
+    g = default_num_modules(units)
+    return {
+        "SimpleRNN": lambda: keras.layers.SimpleRNN(units),
+        "ABCSimpleRNN": lambda: ABCSimpleRNN(units),
+        f"ClockworkRNN(g={g})": lambda: ClockworkRNN(units),
+        "LSTM": lambda: keras.layers.LSTM(units),
+        "GRU": lambda: keras.layers.GRU(units),
+    }
+
+
+def _model(make_layer, steps: int, features: int):
+    import keras
+
+    inputs = keras.Input((steps, features))
+    model = keras.Model(inputs, keras.layers.Dense(1)(make_layer()(inputs)))
+    model.compile(optimizer="adam", loss="mse")
+    return model
+
+
+def run(units_list, batch: int, steps: int, features: int, batches: int, rounds: int):
+    """Times every layer; returns rows ``(units, name, train samples/s, infer samples/s)``."""
+    import numpy as np
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((batch * batches, steps, features)).astype("float32")
+    y = rng.standard_normal((batch * batches, 1)).astype("float32")
+    data = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch).cache()
+    xb = tf.constant(x[:batch])
+    rows = []
+    for units in units_list:
+        models = {name: _model(make, steps, features) for name, make in _layers(units).items()}
+        predict = {}
+        for name, model in models.items():  # trace and warm up
+            model.fit(data.take(1), epochs=1, verbose=0)
+            predict[name] = tf.function(lambda v, m=model: m(v, training=False))
+            predict[name](xb)
+        best_train = {name: float("inf") for name in models}
+        best_infer = {name: float("inf") for name in models}
+        for _ in range(rounds):
+            for name, model in models.items():
+                start = time.perf_counter()
+                model.fit(data, epochs=1, verbose=0)
+                best_train[name] = min(best_train[name], time.perf_counter() - start)
+                start = time.perf_counter()
+                for _ in range(batches):
+                    predict[name](xb).numpy()
+                best_infer[name] = min(best_infer[name], time.perf_counter() - start)
+        for name in models:
+            n = batch * batches
+            rows.append((units, name, n / best_train[name], n / best_infer[name]))
+    return rows
+
+
+def table(rows) -> str:
+    """A Markdown table of the rows with ratios to SimpleRNN of the same width."""
+    base = {(u, "train"): t for u, n, t, i in rows if n == "SimpleRNN"}
+    base.update({(u, "infer"): i for u, n, t, i in rows if n == "SimpleRNN"})
+    lines = [
+        "| units | layer | train samples/s | train × SimpleRNN | inference samples/s "
+        "| inference × SimpleRNN |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    for u, n, t, i in rows:
+        lines.append(
+            f"| {u} | {n} | {t:,.0f} | {t / base[(u, 'train')]:.2f}× | {i:,.0f} "
+            f"| {i / base[(u, 'infer')]:.2f}× |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--units", type=int, nargs="+", default=[128, 256])
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=100, help="sequence length")
+    parser.add_argument("--features", type=int, default=32, help="input features per step")
+    parser.add_argument("--batches", type=int, default=6, help="batches per timed round")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds (best kept)")
+    args = parser.parse_args(argv)
+
+    import keras
+    import tensorflow as tf
+
+    load_before = os.getloadavg()
+    rows = run(args.units, args.batch, args.steps, args.features, args.batches, args.rounds)
+    load_after = os.getloadavg()
+    print(
+        f"batch {args.batch}, sequence length {args.steps}, {args.features} input features, "
+        f"best of {args.rounds} rounds of {args.batches} batches; "
+        f"TensorFlow {tf.__version__}, Keras {keras.__version__}, "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores visible, "
+        f"load average {load_before[0]:.1f} before / {load_after[0]:.1f} after"
+    )
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
