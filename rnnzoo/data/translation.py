@@ -12,7 +12,9 @@ structure that makes translation more than word substitution:
   ``my white dogs`` -> ``mes chiens blancs``), verbs with the subject's number
   (``the cats eat`` -> ``les chats mangent``);
 * one-to-many and many-to-one words: bare plurals take ``des`` (``cats`` ->
-  ``des chats``), ``does not`` disappears into ``ne ... pas``;
+  ``des chats``), ``does not`` disappears into ``ne ... pas``, and after a
+  negation ``a`` / ``des`` become ``de`` (``does not see a dog`` -> ``ne voit
+  pas de chien``);
 * clauses joined by ``and`` / ``but`` (``et`` / ``mais``) make long inputs.
 
 A model that learned nothing scores near zero: the two languages share no
@@ -145,6 +147,8 @@ def _clause(rng: np.random.Generator) -> tuple[list[str], list[str]]:
     if rng.random() < 0.25:
         verb_en = ["do" if plural else "does", "not", en_pl]
         verb_fr = ["ne", fr_verb, "pas"]
+        if obj_fr[0] in ("un", "une", "des"):  # "pas de": a dependency across the verb
+            obj_fr = ["de"] + obj_fr[1:]
     else:
         verb_en = [en_pl if plural else en_3sg]
         verb_fr = [fr_verb]
@@ -172,8 +176,8 @@ def generate_pairs(
 
     Example:
 
-    >>> generate_pairs(1, seed=3)
-    [('the small red cat does not see my dogs', 'le petit chat rouge ne voit pas mes chiens')]
+    >>> generate_pairs(1, seed=1)
+    [('the red mouse sees a goat', 'la souris rouge voit une chèvre')]
     """
     for name, value, low in (
         ("num_examples", num_examples, 1), ("min_clauses", min_clauses, 1),
@@ -217,7 +221,7 @@ def _all_words() -> tuple[list[str], list[str]]:
         en += [w for w in en_forms if w]
         fr += [w for w in fr_forms if w]
     en += ["do", "does", "not"]
-    fr += ["ne", "pas"]
+    fr += ["ne", "pas", "de"]
     return en, fr
 
 

@@ -416,7 +416,7 @@ def _check_image_size(value):
     demo={"epochs": 6, "data": {"num_examples": 2000},
           "eval_data": {"num_examples": 200}, "report": _demo_report},
     tiny={
-        "overrides": {"units": 8, "embedding_dim": 8, "image_embedding_dim": 8},
+        "overrides": {"units": 16, "embedding_dim": 16, "image_embedding_dim": 16},
         "data": {"num_examples": 32},
     },
 )
