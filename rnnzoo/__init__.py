@@ -20,5 +20,6 @@ from rnnzoo import callbacks  # noqa: E402  (rnnzoo.callbacks.GradientMonitor)
 from rnnzoo import text  # noqa: E402  (rnnzoo.text.build_vocabulary)
 from rnnzoo import export  # noqa: E402  (rnnzoo.export.to_tflite; LiteRT loads lazily)
 from rnnzoo import weights  # noqa: E402  (rnnzoo.weights.fetch; standard library only)
+from rnnzoo import distribute, tuning  # noqa: E402  (tf.distribute fit; keras-tuner loads lazily)
 
 __all__ = ["build", "describe", "list_models", "data", "layers", "registry", "__version__"]
