@@ -79,6 +79,12 @@ _REMEDIES_VANISH = (
     "remedies: a gated cell (cell='lstm' or 'gru') or a Clockwork RNN (cell='clockwork'), "
     "an orthogonal or identity recurrent initializer, shorter sequences or truncated BPTT."
 )
+_REMEDIES_VANISH_GATED = (
+    "The loss barely depends on the early steps, so they are hardly learned. A gated cell "
+    "usually starts forgetful (forget/update gates near 0.5-0.7 per step) and learns to "
+    "keep its memory: keep training and watch the ratio grow; if it does not, use a larger "
+    "forget-gate bias, a Clockwork RNN (cell='clockwork'), shorter sequences or truncated BPTT."
+)
 
 
 def _tf():
@@ -666,7 +672,9 @@ class GradientMonitor(keras.callbacks.Callback):
     def _check_vanishing(self, curves, epoch):
         if self.vanish_threshold is None:
             return
+        layers = dict(_recurrent_layers(self.model))
         for name, curve in curves.items():
+            gated = isinstance(layers.get(name), (keras.layers.LSTM, keras.layers.GRU))
             ratio = _retention(curve)
             if not (ratio < self.vanish_threshold) or ("vanish", name) in self._warned:
                 continue
@@ -674,7 +682,8 @@ class GradientMonitor(keras.callbacks.Callback):
             message = (
                 f"GradientMonitor: vanishing gradient in recurrent layer '{name}' at epoch "
                 f"{epoch + 1}: ||dL/dh_1|| / ||dL/dh_T|| = {ratio:.3g} over T={len(curve)} "
-                f"steps (below vanish_threshold={self.vanish_threshold:g}). {_REMEDIES_VANISH}"
+                f"steps (below vanish_threshold={self.vanish_threshold:g}). "
+                f"{_REMEDIES_VANISH_GATED if gated else _REMEDIES_VANISH}"
             )
             self._alert("vanishing", name, epoch, ratio, message)
             warnings.warn(message, RuntimeWarning, stacklevel=3)
@@ -774,8 +783,9 @@ def _retention(curve: np.ndarray) -> float:
 
 
 def _log10(curve: np.ndarray) -> np.ndarray:
+    """log10 of a curve; NaN where it is 0 (a float32 gradient that underflowed)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.log10(np.maximum(curve, np.finfo("float64").tiny))
+        return np.where(curve > 0, np.log10(np.where(curve > 0, curve, 1.0)), np.nan)
 
 
 def _summary_metadata(plugin: str):
