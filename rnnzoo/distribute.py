@@ -8,23 +8,24 @@ trained by Keras' own ``train_step``.
   ``model.fit`` work; :func:`fit` simply calls ``model.fit`` for them.
 - Several machines: ``MultiWorkerMirroredStrategy``, configured by
   ``TF_CONFIG``. Keras 3's ``model.fit`` fails under it (keras-team/keras#20585,
-  tensorflow/tensorflow#72388): before training, ``fit`` all-reduces a *data
-  batch* with ``strategy.reduce("MEAN", ...)`` only to learn its shapes
-  (``ValueError: Attempt to convert a value (PerReplica:{...})``), and it
-  reduces the scalar metric results with ``reduce("MEAN", axis=0)``, which
-  cross-worker collectives reject. :func:`fit` therefore drives training with a
-  small loop of its own for multi-worker strategies: it builds the model's
-  state from a local batch, runs Keras' own ``model.train_step`` /
-  ``model.test_step`` with ``strategy.run`` on
+  tensorflow/tensorflow#72388) in two places: before training it all-reduces
+  a *data batch* with ``strategy.reduce("MEAN", ...)`` only to learn its
+  shapes (``ValueError: Attempt to convert a value (PerReplica:{...})``), and
+  after every step it reduces the scalar metric results with
+  ``reduce("MEAN", axis=0)``, which cross-worker collectives reject. For
+  multi-worker strategies :func:`fit` therefore drives training with a small
+  loop of its own: it builds the model's state from a local batch, runs Keras'
+  own ``model.train_step`` / ``model.test_step`` with ``strategy.run`` on
   ``strategy.experimental_distribute_dataset(...)`` batches, and reads the
-  metric results with ``model.get_metrics_result()`` in cross-replica context
-  (Keras metric variables are sync-on-read sums, so that read all-reduces
-  them over every replica of every worker: all workers log the same values). Callbacks (``History``, progress bar,
-  ``EarlyStopping``, :class:`BackupAndRestore`, ...) are driven through a
-  ``keras.callbacks.CallbackList`` exactly as ``model.fit`` does, and a
-  ``History`` is returned. The only private Keras API used is
-  ``Model._symbolic_build`` (the method ``fit`` itself uses to create metric
-  and optimizer state before tracing).
+  metrics with ``model.get_metrics_result()`` in cross-replica context (Keras
+  metric variables are sync-on-read sums, so that read all-reduces them over
+  every replica of every worker and all workers log the same values).
+  Callbacks (``History``, progress bar, ``EarlyStopping``,
+  :class:`BackupAndRestore`, ...) are driven through a
+  ``keras.callbacks.CallbackList`` as ``model.fit`` does, and a ``History`` is
+  returned. On one device the loop reproduces ``model.fit`` exactly (tested).
+  The one private Keras API it uses is ``Model._symbolic_build``, the method
+  ``fit`` itself uses to create metric and optimizer state before tracing.
 - TPUs: ``get_strategy("tpu")`` returns a ``TPUStrategy``; ``model.fit`` is used.
 
 Example (run the same script on every worker, each with its ``TF_CONFIG``):
