@@ -138,7 +138,7 @@ class ExportReport:
 # --------------------------------------------------------------------------- validation
 
 
-def _check_args(quantize, sequence_length, streaming, verify) -> None:
+def _check_args(quantize, sequence_length, streaming, verify, fused_lstm=False) -> None:
     if quantize not in QUANTIZATIONS:
         from rnnzoo.registry import suggest
 
@@ -155,7 +155,7 @@ def _check_args(quantize, sequence_length, streaming, verify) -> None:
             "`sequence_length` must be a positive integer or None. "
             f"Received: sequence_length={sequence_length!r}"
         )
-    for name, value in (("streaming", streaming), ("verify", verify)):
+    for name, value in (("streaming", streaming), ("verify", verify), ("fused_lstm", fused_lstm)):
         if not isinstance(value, bool):
             raise ValueError(f"`{name}` must be True or False. Received: {name}={value!r}")
 
@@ -745,6 +745,7 @@ def to_tflite(
     verify_examples: int = 256,
     calibration_examples: int = 64,
     max_length: int = 20,
+    fused_lstm: bool = False,
     timeout: float = 900.0,
     verbose: bool = True,
 ) -> ExportReport:
@@ -783,6 +784,11 @@ def to_tflite(
         verify_examples: the most test examples used.
         calibration_examples: the most examples used for int8 calibration.
         max_length: generated tokens per example when checking generation.
+        fused_lstm: write each Keras LSTM layer (forward, default activations,
+            no ``return_state``) as one fused ``UNIDIRECTIONAL_SEQUENCE_LSTM``
+            op (what TFLite Micro and the int8 LSTM kernels expect) instead of
+            a ``WHILE`` loop. Padding must be at the end (right padding), as
+            in every rnnzoo dataset. Whole-sequence exports only.
         timeout: seconds allowed to the converter process.
         verbose: print the report.
 
@@ -802,7 +808,7 @@ def to_tflite(
     >>> "WHILE" in report.ops
     True
     """
-    _check_args(quantize, sequence_length, streaming, verify)
+    _check_args(quantize, sequence_length, streaming, verify, fused_lstm)
     for name, value, low in (("verify_examples", verify_examples, 1),
                              ("calibration_examples", calibration_examples, 1),
                              ("max_length", max_length, 1)):
@@ -852,7 +858,8 @@ def to_tflite(
         plan = tracing.streaming_plan(model)
         models = [model]
     else:
-        plan = tracing.sequence_plan(model, sequence_length=sequence_length, unroll=unroll)
+        plan = tracing.sequence_plan(model, sequence_length=sequence_length, unroll=unroll,
+                                     fused_lstm=fused_lstm)
         models = [model]
     times["trace"] = time.perf_counter() - start
 

@@ -141,7 +141,12 @@ class LiteRTModel:
                 f"Signature '{signature}' needs inputs {sorted(details)}. Missing: {missing}"
             )
         feed = {k: np.asarray(v, dtype=details[k]["dtype"]) for k, v in inputs.items()}
-        return {k: np.array(v) for k, v in runner(**feed).items()}
+        outputs = {k: np.array(v) for k, v in runner(**feed).items()}
+        if self.metadata.get("reset_variables"):
+            # Fused LSTM ops keep their states in variable tensors between calls:
+            # zero them so that the next call starts a new sequence.
+            self.interpreter.reset_all_variables()
+        return outputs
 
     def predict(self, **inputs: Any) -> dict[str, np.ndarray]:
         """Runs the whole-sequence signature (``serving_default``)."""

@@ -380,3 +380,32 @@ def test_cli_exports_a_saved_model_file(tmp_path, capsys):
     assert report["max_abs_error"]["serving_default"] <= 1e-3
     assert cli.main(["export", "nosuchtask", "--out", str(tmp_path / "x.tflite")]) == 2
     assert "Unknown task" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- fused LSTM
+
+
+def test_fused_lstm_replaces_the_while_loop_with_the_same_outputs(tmp_path):
+    model = rnnzoo.build("classification", **tiny_overrides("classification", depth=2))
+    test = tiny_data("classification", "test")
+    report = export.to_tflite(model, tmp_path / "fused.tflite", fused_lstm=True, test_data=test,
+                              verify_examples=8, verbose=False)
+    ops = _assert_builtin_only(report.path)
+    assert ops.get("UNIDIRECTIONAL_SEQUENCE_LSTM") == 2 and "WHILE" not in ops
+    # The fused op keeps its states in variable tensors: consecutive calls with the same
+    # shape must not leak state from one sequence into the next (the runtime resets them).
+    runtime = LiteRTModel(report.path)
+    x, _ = next(iter(test))
+    x = np.asarray(x)
+    for i in range(4):
+        for _ in range(2):
+            got = runtime.predict(tokens=x[i:i + 1])["classifier"]
+            np.testing.assert_allclose(got, np.asarray(model(x[i:i + 1])), rtol=0, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_fused_lstm_leaves_other_layers_alone(tmp_path):
+    model = rnnzoo.build("classification", **tiny_overrides("classification", cell="gru"))
+    report = export.to_tflite(model, tmp_path / "gru.tflite", fused_lstm=True, verbose=False,
+                              test_data=tiny_data("classification", "test"), verify_examples=4)
+    assert "WHILE" in report.ops and "UNIDIRECTIONAL_SEQUENCE_LSTM" not in report.ops

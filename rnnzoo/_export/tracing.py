@@ -167,15 +167,34 @@ def _output_names(model) -> list[str]:
     return out
 
 
-def sequence_plan(model, *, sequence_length: int | None, unroll: bool) -> SignaturePlan:
-    """One ``serving_default`` signature: the whole sequence in, the model's outputs out."""
+def sequence_plan(model, *, sequence_length: int | None, unroll: bool,
+                  fused_lstm: bool = False) -> SignaturePlan:
+    """One ``serving_default`` signature: the whole sequence in, the model's outputs out.
+
+    With ``fused_lstm=True`` every fusable LSTM layer (see :func:`fusable_lstm`)
+    becomes one ``UNIDIRECTIONAL_SEQUENCE_LSTM`` op instead of a ``WHILE`` loop.
+    """
     plan = SignaturePlan()
     specs = _input_specs(model.inputs, sequence_length=sequence_length)
     output_names = _output_names(model)
+    fused = []
 
     def fn(*args):
         x = args[0] if len(args) == 1 else list(args)
-        return keras.tree.flatten(model(x, training=False))
+        if not fused_lstm:
+            return keras.tree.flatten(model(x, training=False))
+        del fused[:]
+
+        def call(op, *call_args, **kwargs):
+            if fusable_lstm(op) and not kwargs.get("initial_state"):
+                fused.append(op.name)
+                return _fused_lstm_call(op, call_args[0], kwargs.get("mask"))
+            if isinstance(op, keras.layers.Layer) and getattr(op, "_call_has_training_arg", False):
+                kwargs["training"] = False
+            return op(*call_args, **kwargs)
+
+        return keras.tree.flatten(model._run_through_graph(x, operation_fn=lambda op: op,
+                                                           call_fn=call))
 
     plan.add("serving_default", fn, specs, output_names, [model], unroll=unroll)
     plan.metadata.update(
@@ -183,8 +202,102 @@ def sequence_plan(model, *, sequence_length: int | None, unroll: bool) -> Signat
         signature="serving_default",
         input_names=[s.name for s in specs],
         output_names=output_names,
+        fused_lstm_layers=list(fused),
     )
+    if fused:
+        # UNIDIRECTIONAL_SEQUENCE_LSTM keeps h and c in variable tensors across invocations.
+        plan.metadata["reset_variables"] = True
     return plan
+
+
+def fusable_lstm(layer) -> bool:
+    """Whether ``layer`` maps onto TFLite's fused ``UNIDIRECTIONAL_SEQUENCE_LSTM``.
+
+    Keras' own LSTM with its default activations, a bias, forward in time,
+    without ``return_state`` (the fused op does not return the final cell state).
+    """
+    if type(layer) is not keras.layers.LSTM:
+        return False
+    cell = layer.cell
+    return (
+        not layer.go_backwards
+        and not layer.return_state
+        and not layer.stateful
+        and cell.use_bias
+        and cell.activation is keras.activations.tanh
+        and cell.recurrent_activation is keras.activations.sigmoid
+    )
+
+
+def _lstm_composite():
+    """``standard_lstm`` tagged ``api_implements="lstm_*"``: the converter's Keras-LSTM fusion.
+
+    TFLite's ``prepare_composite_functions`` pass replaces the body of any
+    function whose ``api_implements`` attribute starts with ``lstm_`` by one
+    ``UNIDIRECTIONAL_SEQUENCE_LSTM`` op, reading the arguments ``(inputs,
+    init_h, init_c, kernel, recurrent_kernel, bias)`` (gate order i, f, c, o,
+    as in Keras) and the ``time_major`` / ``go_backwards`` attributes. Keras 2
+    tagged its LSTM this way; Keras 3 does not, so rnnzoo does it here. The
+    body (used only if the converter does not fuse) is the same recurrence.
+    """
+    global _LSTM_COMPOSITE
+    if _LSTM_COMPOSITE is None:
+        import uuid
+
+        def standard_lstm(inputs, init_h, init_c, kernel, recurrent_kernel, bias):
+            def step(carry, x):
+                h, c = carry
+                z = tf.matmul(x, kernel) + tf.matmul(h, recurrent_kernel) + bias
+                i, f, g, o = tf.split(z, 4, axis=1)
+                c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+                h = tf.sigmoid(o) * tf.tanh(c)
+                return h, c
+
+            hs, cs = tf.scan(step, tf.transpose(inputs, [1, 0, 2]), initializer=(init_h, init_c))
+            return hs[-1], tf.transpose(hs, [1, 0, 2]), hs[-1], cs[-1], tf.constant(0.0)
+
+        _LSTM_COMPOSITE = tf.function(
+            standard_lstm, autograph=False,
+            experimental_attributes={
+                "api_implements": f"lstm_{uuid.uuid4()}",
+                "api_preferred_device": "CPU",
+                "time_major": False,
+                "go_backwards": False,
+            },
+        )
+    return _LSTM_COMPOSITE
+
+
+_LSTM_COMPOSITE = None
+
+
+def _fused_lstm_call(layer, x, mask):
+    """The LSTM layer as the fused composite; right padding handled around it."""
+    from keras.src.backend.common.masking import get_keras_mask, set_keras_mask
+
+    if mask is None:
+        mask = get_keras_mask(x)
+    cell = layer.cell
+    units = cell.units
+    zeros = tf.zeros((tf.shape(x)[0], units), dtype=x.dtype)
+    _, seq, _, _, _ = _lstm_composite()(
+        x, zeros, zeros, tf.convert_to_tensor(cell.kernel),
+        tf.convert_to_tensor(cell.recurrent_kernel), tf.convert_to_tensor(cell.bias),
+    )
+    if mask is not None:
+        # Right padding: the output at and after the last valid step is the last valid output
+        # (what Keras returns for masked steps); earlier steps never see the padding.
+        valid = tf.cast(mask, tf.int32)
+        last_index = tf.maximum(tf.reduce_sum(valid, axis=1) - 1, 0)
+        last = tf.gather(seq, last_index, axis=1, batch_dims=1)
+    else:
+        last = seq[:, -1]
+    if not layer.return_sequences:
+        return last
+    if mask is not None:
+        seq = tf.where(tf.cast(mask, tf.bool)[:, :, None], seq, last[:, None, :])
+        set_keras_mask(seq, mask)
+    return seq
 
 
 # --------------------------------------------------------------------------- streaming
