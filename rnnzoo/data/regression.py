@@ -184,7 +184,15 @@ def make_windows(
         series, None, sequence_length=window, sequence_stride=stride, batch_size=None
     )
 
+    num_features = series.shape[1]
+    if return_sequences:
+        y_shape = (sequence_length, num_outputs) if horizon == 1 else (
+            sequence_length, horizon, num_outputs)
+    else:
+        y_shape = (num_outputs,) if horizon == 1 else (horizon, num_outputs)
+
     def split_window(w):
+        w = tf.ensure_shape(w, (window, num_features))
         x = w[:sequence_length]
         if return_sequences:
             # y[t, h, k] = w[t + 1 + h, k]
@@ -193,7 +201,8 @@ def make_windows(
         else:
             y = w[sequence_length:, :num_outputs]
             y = y[0] if horizon == 1 else y
-        return x, y
+        # static shapes: every window has the same length
+        return x, tf.ensure_shape(y, y_shape)
 
     return ds.map(split_window, num_parallel_calls=tf.data.AUTOTUNE)
 

@@ -40,6 +40,9 @@ def test_windows_are_the_series_cut_in_time():
     part = data.split_series(data.generate_series(600, 3), "validation")
     ds = data.load_builtin("validation", 64, num_features=3, num_outputs=2, horizon=4,
                            sequence_length=12, length=600)
+    # static shapes: every window has the same length
+    assert tuple(ds.element_spec[0].shape) == (None, 12, 3)
+    assert tuple(ds.element_spec[1].shape) == (None, 4, 2)
     x, y = next(iter(ds))
     np.testing.assert_array_equal(x[0], part[0:12])
     np.testing.assert_array_equal(y[0], part[12:16, :2])
