@@ -84,8 +84,10 @@ def main(argv=None) -> dict:
         mon = [getattr(r, clock) for r in runs[True]]
         all_b = statistics.mean(t for ts in base for t in ts)
         all_m = statistics.mean(t for ts in mon for t in ts)
-        print(f"{clock} epoch times (s) without monitor: {[[round(t, 2) for t in ts] for ts in base]}")
-        print(f"{clock} epoch times (s) with GradientMonitor(): {[[round(t, 2) for t in ts] for ts in mon]}")
+        rounded = {name: [[round(t, 2) for t in ts] for ts in runs_]
+                   for name, runs_ in (("without monitor", base), ("with GradientMonitor()", mon))}
+        for name, times in rounded.items():
+            print(f"{clock} epoch times (s) {name}: {times}")
         line = f"{clock}: mean epoch ratio, all epochs {all_m / all_b:.3f}"
         out[f"{clock}_all"] = all_m / all_b
         if args.epochs > 1:

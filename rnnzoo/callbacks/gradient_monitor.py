@@ -358,7 +358,9 @@ class GradientMonitor(keras.callbacks.Callback):
         self.probe = probe
         self.probe_size = _check_positive_int("probe_size", probe_size)
         if not isinstance(per_weight, bool):
-            raise ValueError(f"`per_weight` must be True or False. Received: per_weight={per_weight!r}")
+            raise ValueError(
+                f"`per_weight` must be True or False. Received: per_weight={per_weight!r}"
+            )
         self.per_weight = per_weight
         if not isinstance(trace, bool):
             raise ValueError(f"`trace` must be True or False. Received: trace={trace!r}")
