@@ -80,6 +80,11 @@ def _take_rows(x, index):
     return ops.take(flat, rows, axis=0)
 
 
+def _unstack(x, num, axis):
+    """``ops.unstack`` through split and squeeze (gradients: one concat, no slice grads)."""
+    return [ops.squeeze(p, axis) for p in ops.split(x, num, axis=axis)]
+
+
 def _check_rate(name, value):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
         raise ValueError(f"`{name}` must be a float in [0, 1). Received: {name}={value!r}")
@@ -511,8 +516,9 @@ class ClockworkRNN(keras.layers.RNN):
         z_tm = ops.reshape(ops.transpose(z_slots, (1, 0, 2)), (n_chunks, chunk, -1, units))
         valid_tm = ops.reshape(ops.transpose(valid, (1, 0)), (n_chunks, chunk, -1, 1))
         xs = (
-            tuple(z_tm[:, j, :, :n] for j, n in enumerate(widths)),
-            tuple(valid_tm[:, j] for j in range(1, chunk)),
+            tuple(ops.split(z_j, [n], axis=-1)[0] if n < units else z_j
+                  for z_j, n in zip(_unstack(z_tm, chunk, axis=1), widths)),
+            tuple(_unstack(valid_tm, chunk, axis=1)[1:]),
             ops.transpose(first_active, (1, 0, 2)),
         )
         keep_all = self.return_sequences
@@ -527,8 +533,13 @@ class ClockworkRNN(keras.layers.RNN):
                 n = widths[j]
                 h_in = h if rec_mask is None else h * rec_mask
                 new = activation(z_c[j] + ops.matmul(h_in, slabs[n]))
-                new = ops.where(valid_c[j - 1], new, h[:, :n])
-                h = new if n == units else ops.concatenate([new, h[:, n:]], axis=1)
+                if n == units:
+                    h = ops.where(valid_c[j - 1], new, h)
+                else:
+                    # split, not h[:, :n]: its gradient is a concat, a column slice's
+                    # gradient (StridedSliceGrad) is many times slower on CPU
+                    head, tail = ops.split(h, [n], axis=1)
+                    h = ops.concatenate([ops.where(valid_c[j - 1], new, head), tail], axis=1)
                 outs.append(h)
             # keras.ops.scan on TensorFlow needs the per-iteration output shaped like the carry.
             out = tuple(outs) if keep_all else (h,)
