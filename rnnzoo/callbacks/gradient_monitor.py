@@ -115,18 +115,21 @@ def _check_threshold(name: str, value: Any) -> float | None:
 
 
 class _Tracer:
-    """Replaces the time loop of recurrent layers by a Python loop with probes.
+    """Replaces the time loop of recurrent layers by a loop with probes.
 
     While active, every traced layer's ``inner_loop`` (the method
     ``keras.layers.RNN.call`` runs the cell with) is an instance attribute that
-    steps the cell one time step at a time and adds a watched zero tensor to
-    the first state after every step.
+    steps the cell one time step at a time (a ``tf.while_loop``: a Python loop
+    when eager, a graph loop inside ``tf.function``) and adds ``eps[:, t]`` to
+    the first state after every step, where ``eps`` is one watched zero tensor
+    of shape ``(batch, T, units)`` per layer. ``probes[name]`` holds ``eps``;
+    ``dL/deps[:, t]`` is ``dL/dh_t`` for input position ``t``.
     """
 
     def __init__(self, tape, layers: list[tuple[str, keras.layers.RNN]]):
         self.tape = tape
         self.layers = layers
-        self.probes: dict[str, list] = {name: [] for name, _ in layers}
+        self.probes: dict[str, Any] = {name: None for name, _ in layers}
 
     def __enter__(self):
         for name, layer in self.layers:
@@ -142,7 +145,7 @@ class _Tracer:
     def _make_loop(self, name, layer):
         tf = _tf()
         tape = self.tape
-        probes = self.probes[name]
+        probes = self.probes
         cell = layer.cell
         cell_call_has_training = isinstance(cell, keras.layers.Layer) and getattr(
             cell, "_call_has_training_arg", False
@@ -155,24 +158,30 @@ class _Tracer:
         )
 
         def inner_loop(sequences, initial_state, mask, training=False):
-            probes.clear()  # a layer called twice in one pass keeps its last call
             kwargs = {"training": training} if cell_call_has_training else {}
             states = list(initial_state) if keras.tree.is_nested(initial_state) else [
                 initial_state
             ]
-            steps = sequences.shape[1]
-            order = range(steps - 1, -1, -1) if layer.go_backwards else range(steps)
-            outputs = []
-            prev_output = None
-            for t in order:
-                x_t = keras.tree.map_structure(lambda s: s[:, t], sequences)
+            first = keras.tree.flatten(sequences)[0]
+            steps = first.shape[1] if first.shape[1] is not None else tf.shape(first)[1]
+            h0 = keras.tree.flatten(states)[0]
+            eps = tf.zeros(
+                tf.concat([tf.shape(h0)[:1], [steps], tf.shape(h0)[1:]], axis=0), h0.dtype
+            )
+            tape.watch(eps)
+            probes[name] = eps  # a layer called twice in one pass keeps its last call
+            mask_b = None if mask is None else tf.cast(mask, "bool")
+
+            def step(i, states, prev_output):
+                t = steps - 1 - i if layer.go_backwards else i
+                x_t = keras.tree.map_structure(lambda s: tf.gather(s, t, axis=1), sequences)
                 output, new_states = cell(x_t, states, **kwargs)
                 if not keras.tree.is_nested(new_states):
                     new_states = [new_states]
                 flat_new = list(keras.tree.flatten(new_states))
                 output_is_h = output is flat_new[0]
-                if mask is not None:
-                    m = tf.cast(mask[:, t], "bool")
+                if mask_b is not None:
+                    m = tf.gather(mask_b, t, axis=1)
                     if prev_output is None:
                         prev_output = tf.zeros_like(output)
                     output = tf.where(_expand(m, output), output, prev_output)
@@ -183,31 +192,42 @@ class _Tracer:
                 # The probe: h_t + eps_t is the state carried to step t + 1 and, when
                 # the cell outputs its state, the output of step t; so dL/deps_t is
                 # the total derivative dL/dh_t.
-                eps = tf.zeros_like(flat_new[0])
-                tape.watch(eps)
-                probes.append(eps)
-                flat_new[0] = flat_new[0] + eps
+                eps_t = tf.gather(eps, t, axis=1)
+                flat_new[0] = flat_new[0] + eps_t
                 if output_is_h:
-                    output = output + eps
+                    output = output + eps_t
                 elif readout is not None:
                     new_output = readout(flat_new[0])
-                    output = new_output if mask is None else tf.where(
+                    output = new_output if mask_b is None else tf.where(
                         _expand(m, new_output), new_output, prev_output
                     )
-                prev_output = output
-                states = keras.tree.pack_sequence_as(states, flat_new)
-                outputs.append(output)
-            last_output = outputs[-1]
-            stacked = tf.stack(outputs, axis=1)
-            if mask is not None and layer.zero_output_for_mask:
-                mask_seq = tf.cast(mask, "bool")
-                if layer.go_backwards:
-                    mask_seq = tf.reverse(mask_seq, axis=[1])
+                return output, keras.tree.pack_sequence_as(states, flat_new)
+
+            # The first step outside the loop gives the shapes of outputs and states.
+            output, states = step(0, states, None)
+            outputs = tf.TensorArray(output.dtype, size=steps, element_shape=output.shape)
+            outputs = outputs.write(0, output)
+
+            def body(i, flat_states, prev_output, outputs):
+                current = keras.tree.pack_sequence_as(states, flat_states)
+                output, new_states = step(i, current, prev_output)
+                return i + 1, keras.tree.flatten(new_states), output, outputs.write(i, output)
+
+            _, flat_states, last_output, outputs = tf.while_loop(
+                lambda i, *_: i < steps,
+                body,
+                (tf.constant(1), keras.tree.flatten(states), output, outputs),
+            )
+            final_states = keras.tree.pack_sequence_as(states, flat_states)
+            rank = len(output.shape) + 1
+            stacked = tf.transpose(outputs.stack(), [1, 0, *range(2, rank)])
+            if mask_b is not None and layer.zero_output_for_mask:
+                mask_seq = tf.reverse(mask_b, axis=[1]) if layer.go_backwards else mask_b
                 last_output = tf.where(
                     _expand(mask_seq[:, -1], last_output), last_output, tf.zeros_like(last_output)
                 )
                 stacked = tf.where(_expand(mask_seq, stacked), stacked, tf.zeros_like(stacked))
-            return last_output, stacked, states
+            return last_output, stacked, final_states
 
         return inner_loop
 
@@ -388,6 +408,8 @@ class GradientMonitor(keras.callbacks.Callback):
         self._warned: set = set()
         self._raise_message: str | None = None
         self._writer = None
+        self._use_compiled = True
+        self._compiled: dict = {}
 
     # ------------------------------------------------------------------ public
 
@@ -397,7 +419,7 @@ class GradientMonitor(keras.callbacks.Callback):
         return [name for name, _ in _recurrent_layers(self.model)] if self.model else []
 
     def measure(self, model: keras.Model, x: Any, y: Any = None, sample_weight: Any = None,
-                *, trace: bool = True) -> dict:
+                *, trace: bool = True, compiled: bool = False) -> dict:
         """Measures gradient norms and BPTT curves of ``model`` on one batch.
 
         The same computation the callback runs on its probe batch, available
@@ -407,10 +429,13 @@ class GradientMonitor(keras.callbacks.Callback):
             model: a compiled Keras model.
             x, y, sample_weight: one batch of inputs, targets and optional weights.
             trace: also measure ``||dL/dh_t||`` for every recurrent layer.
+            compiled: run the pass as a ``tf.function``, compiled on the first
+                call and reused while ``model`` and the batch shapes stay the
+                same (what the callback does); ``False`` runs it eagerly.
 
         Returns:
             ``{"norms": {"grad_norm": ..., "grad_norm/<layer>": ...},
-            "curves": {layer: np.ndarray of ||dL/dh_t||, t = 1..T}}``.
+            "curves": {layer: np.ndarray of ||dL/dh_t||, t = 1..T}, "loss": ...}``.
 
         Example:
 
@@ -429,18 +454,15 @@ class GradientMonitor(keras.callbacks.Callback):
         saved = _save_states(model, layers)
         snapshot = _snapshot_loss_metrics(model)
         try:
-            if trace:
-                # Eager: the per-step probes are Python-side tensors.
-                loss, sq, grads, probe_sq, counts = _gradient_pass(
+            if compiled:
+                fn = self._compiled_pass(model, layers, variables, want_grads)
+                loss, sq, grads, curves_sq = fn(x, y, sample_weight)
+            else:
+                loss, sq, grads, curves_sq = _gradient_pass(
                     model, x, y, sample_weight, layers, variables, want_grads
                 )
-            else:
-                # Weight gradients only: one compiled function per model, traced once.
-                fn = self._compiled_pass(model, variables, want_grads)
-                loss, sq, grads = fn(x, y, sample_weight)
-                probe_sq, counts = None, []
             sq = np.asarray(sq, dtype="float64")
-            probe_sq = None if probe_sq is None else np.asarray(probe_sq, dtype="float64")
+            curves_sq = [np.asarray(c, dtype="float64") for c in curves_sq]
         finally:
             _restore_loss_metrics(snapshot)
             _restore_states(saved)
@@ -455,11 +477,7 @@ class GradientMonitor(keras.callbacks.Callback):
             norms[f"grad_norm/{name}"] = math.sqrt(float(np.sum(group_sq)))
             i += len(ws)
         norms = {"grad_norm": math.sqrt(float(np.sum(sq))), **norms, **per_weight}
-        curves: dict[str, np.ndarray] = {}
-        j = 0
-        for (name, _), n in zip(layers, counts):
-            curves[name] = np.sqrt(probe_sq[j: j + n])
-            j += n
+        curves = {name: np.sqrt(c) for (name, _), c in zip(layers, curves_sq) if c.size}
         result = {"norms": norms, "curves": curves, "loss": float(loss)}
         if want_grads:
             result["gradients"] = {
@@ -467,19 +485,17 @@ class GradientMonitor(keras.callbacks.Callback):
             }
         return result
 
-    def _compiled_pass(self, model, variables, want_grads):
-        key = (id(model), len(variables), want_grads)
-        if getattr(self, "_compiled", (None,))[0] != key:
+    def _compiled_pass(self, model, layers, variables, want_grads):
+        key = (id(model), tuple(id(layer) for _, layer in layers), len(variables), want_grads)
+        cache = self._compiled
+        if key not in cache:
             tf = _tf()
 
             def run(x, y, sample_weight):
-                loss, sq, grads, _, _ = _gradient_pass(
-                    model, x, y, sample_weight, [], variables, want_grads
-                )
-                return loss, sq, grads
+                return _gradient_pass(model, x, y, sample_weight, layers, variables, want_grads)
 
-            self._compiled = (key, tf.function(run, reduce_retracing=True))
-        return self._compiled[1]
+            cache[key] = tf.function(run)
+        return cache[key]
 
     def summary(self) -> dict:
         """Per recurrent layer: the last epoch's curve summarised.
@@ -568,6 +584,8 @@ class GradientMonitor(keras.callbacks.Callback):
         self._warned = set()
         self._raise_message = None
         self._probe_batch = self._resolve_probe()
+        self._use_compiled = True
+        self._compiled = {}  # the model may have changed since the last fit
         if self.trace and not _recurrent_layers(self.model):
             warnings.warn(
                 f"GradientMonitor: model {self.model.name!r} has no recurrent layer to trace; "
@@ -586,13 +604,13 @@ class GradientMonitor(keras.callbacks.Callback):
         self._step += 1
         if self._probe_batch is None or self._step % self.every_n_batches:
             return
-        result = self._measure(trace=False)
+        result = self._measure()
         self._check_explosion(result, where=f"batch {batch + 1}")
 
     def on_epoch_end(self, epoch, logs=None):
         if self._probe_batch is None:
             return
-        result = self._measure(trace=self.trace)
+        result = self._measure()
         if logs is not None:
             keys = self._epoch_norms[0].keys()
             for key in keys:
@@ -642,9 +660,21 @@ class GradientMonitor(keras.callbacks.Callback):
         x, y, sw = keras.utils.unpack_x_y_sample_weight(tuple(batch))
         return x, y, sw
 
-    def _measure(self, trace: bool) -> dict:
+    def _measure(self) -> dict:
         x, y, sw = self._probe_batch
-        result = self.measure(self.model, x, y, sw, trace=trace)
+        if self._use_compiled:
+            try:
+                result = self.measure(self.model, x, y, sw, trace=self.trace, compiled=True)
+            except Exception as err:  # noqa: BLE001 - fall back to the eager pass below
+                self._use_compiled = False
+                warnings.warn(
+                    f"GradientMonitor: the compiled gradient pass failed ({type(err).__name__}: "
+                    f"{err}); measuring eagerly from now on (slower).",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+        if not self._use_compiled:
+            result = self.measure(self.model, x, y, sw, trace=self.trace)
         record = {"epoch": self._epoch, "step": self._step, **result["norms"]}
         self.batch_history.append(record)
         self._epoch_norms.append(result["norms"])
@@ -740,8 +770,8 @@ def _gradient_pass(model, x, y, sample_weight, layers, variables, want_grads):
     """One forward and backward pass on a batch, with ``layers`` traced step by step.
 
     Returns:
-        ``(loss, squared norm per variable, dense gradients or [], squared norm
-        per probe, number of probes per layer)``.
+        ``(loss, squared norm per variable, dense gradients or [], per layer the
+        squared norm of dL/dh_t per step in processing order)``.
     """
     tf = _tf()
     with tf.GradientTape() as tape:
@@ -749,17 +779,27 @@ def _gradient_pass(model, x, y, sample_weight, layers, variables, want_grads):
             y_pred = model(x, training=False)
         loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
                                   training=False)
-    probes = [eps for name, _ in layers for eps in tracer.probes[name]]
-    grads = tape.gradient(loss, [*variables, *probes])
+    probes = [tracer.probes[name] for name, _ in layers]
+    present = [p for p in probes if p is not None]
+    grads = tape.gradient(loss, [*variables, *present])
+    weight_grads, probe_grads = grads[: len(variables)], iter(grads[len(variables):])
     dense = [
         tf.zeros(v.shape, "float32") if g is None else tf.cast(_dense(g), "float32")
-        for v, g in zip([*variables, *probes], grads)
+        for v, g in zip(variables, weight_grads)
     ]
-    sq = [tf.reduce_sum(tf.square(g)) for g in dense]
-    weight_sq = tf.stack(sq[: len(variables)]) if variables else tf.zeros([0])
-    probe_sq = tf.stack(sq[len(variables):]) if probes else tf.zeros([0])
-    counts = [len(tracer.probes[name]) for name, _ in layers]
-    return loss, weight_sq, dense[: len(variables)] if want_grads else [], probe_sq, counts
+    weight_sq = (tf.stack([tf.reduce_sum(tf.square(g)) for g in dense]) if variables
+                 else tf.zeros([0]))
+    curves = []  # per layer: squared norm per processing step
+    for (name, layer), eps in zip(layers, probes):
+        if eps is None:  # the layer was not called by this model's forward pass
+            curves.append(tf.zeros([0]))
+            continue
+        g = next(probe_grads)
+        g = tf.zeros_like(eps) if g is None else tf.cast(g, "float32")
+        axes = [0, *range(2, len(eps.shape))]
+        sq = tf.reduce_sum(tf.square(g), axis=axes)
+        curves.append(tf.reverse(sq, [0]) if layer.go_backwards else sq)
+    return loss, weight_sq, dense if want_grads else [], curves
 
 
 def _offsets(groups):
