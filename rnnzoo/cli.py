@@ -4,6 +4,8 @@
 rnnzoo list                                   # registered tasks
 rnnzoo info classification                    # a task's spec
 rnnzoo train classification --epochs 3 --cell lstm --out runs/cls
+rnnzoo train classification --strategy multiworker --backup-dir /shared/ckpt   # with TF_CONFIG
+rnnzoo tune classification --tuner hyperband --max-trials 10   # keras-tuner search
 rnnzoo demo                                   # every task, end to end, offline
 ```
 

@@ -214,7 +214,7 @@ def test_distributed_tuning_shares_trials_between_workers(tmp_path):
     port = free_ports(1)[0]
     args = [WORKERS / "cli_worker.py", "tune", "classification", "--tuner", "random",
             "--max-trials", "4", "--epochs", "1", "--batch-size", "32", "--units", "8",
-            "--set", "embedding_dim=8", "--data", "num_examples=256", "sequence_length=12",
+            "--set", "embedding_dim=8", "--data", "num_examples=128", "sequence_length=12",
             "min_length=6", "--out", out, "--verbose", "0"]
     oracle = dict(KERASTUNER_ORACLE_IP="127.0.0.1", KERASTUNER_ORACLE_PORT=port)
     with Processes(tmp_path) as procs:
