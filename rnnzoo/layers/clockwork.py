@@ -97,7 +97,8 @@ def _resolve_periods(units, num_modules, periods):
         not isinstance(num_modules, int) or isinstance(num_modules, bool) or num_modules < 1
     ):
         raise ValueError(
-            f"`num_modules` must be a positive integer or None. Received: num_modules={num_modules!r}"
+            "`num_modules` must be a positive integer or None. "
+            f"Received: num_modules={num_modules!r}"
         )
     if periods is not None:
         ok = isinstance(periods, (list, tuple)) and len(periods) > 0 and all(
@@ -274,7 +275,7 @@ class ClockworkRNNCell(keras.layers.Layer, DropoutRNNCell):
         return z if self.bias is None else z + self.bias
 
     def active_units(self, t):
-        """Boolean ``(batch, units)``: the units of the modules active at clock ``t`` ``(batch, 1)``."""
+        """Boolean ``(batch, units)``: the units of the modules active at clock ``t`` (batch, 1)."""
         periods = ops.convert_to_tensor(self.periods, dtype=t.dtype)
         active = ops.equal(ops.mod(t, periods), 0)  # (batch, g)
         return ops.repeat(active, self.module_size, axis=1)
@@ -494,7 +495,21 @@ class ClockworkRNN(keras.layers.RNN):
             source = ops.take_along_axis(order, ops.clip(position, 0, steps - 1), axis=1)
         n_kept_col = n_kept if m is None else n_kept[:, None]
         valid = ops.logical_and(position >= 0, position < n_kept_col)  # (b, slots)
-        z_slots = _take_rows(z, source)
+        # Without a mask, samples usually share their clock (fresh or stateful state):
+        # then one slice of a padded copy places every sample, much cheaper (with its
+        # gradient) than the per-row gather needed when the clocks differ.
+        uniform = None
+        if m is None and isinstance(steps, int):
+            uniform = ops.all(ops.equal(offset, offset[0]))
+            padded = ops.pad(z, [(0, 0), (chunk - 1, n_slots - steps), (0, 0)])
+            z_slots = ops.cond(
+                uniform,
+                lambda: ops.slice(padded, [0, chunk - 1 - offset[0], 0],
+                                  [ops.shape(z)[0], n_slots, units]),
+                lambda: _take_rows(z, source),
+            )
+        else:
+            z_slots = _take_rows(z, source)
 
         # Which modules are active at each chunk's first slot (the other slots are static).
         first_clock = ops.expand_dims(t0[:, 0] - ops.cast(offset, t0.dtype), 1) + ops.cast(
@@ -556,10 +571,18 @@ class ClockworkRNN(keras.layers.RNN):
             last = ops.where(ops.expand_dims(keep_last, -1), last, ops.zeros_like(last))
         if not self.return_sequences:
             return last, ops.expand_dims(last, 1), [h_last, t_last]
-        slots = ops.reshape(ops.transpose(ops.stack(ys, axis=1), (2, 0, 1, 3)), (-1, n_slots, units))
+        slots = ops.stack(ys, axis=1)  # (chunks, chunk, b, units)
+        slots = ops.reshape(ops.transpose(slots, (2, 0, 1, 3)), (-1, n_slots, units))
         if m is None:
             slot_of_step = ops.expand_dims(offset, 1) + time
-            outputs = _take_rows(slots, slot_of_step)
+            if uniform is not None:
+                outputs = ops.cond(
+                    uniform,
+                    lambda: ops.slice(slots, [0, offset[0], 0], [ops.shape(z)[0], steps, units]),
+                    lambda: _take_rows(slots, slot_of_step),
+                )
+            else:
+                outputs = _take_rows(slots, slot_of_step)
         else:
             # A masked step repeats the previous output (zeros before the first
             # kept step), or is zero with zero_output_for_mask.
