@@ -907,6 +907,9 @@ def _fit_training_data(model):
                 return x
             if x is None or isinstance(x, keras.utils.PyDataset) or _is_iterator(x):
                 return None
+            leaves = keras.tree.flatten((x, y))
+            if not leaves or not all(hasattr(leaf, "shape") for leaf in leaves):
+                return None  # e.g. a distributed dataset: ask for an explicit probe
             return (x, y) if sw is None else (x, y, sw)
         frame = frame.f_back
     return None
