@@ -224,10 +224,12 @@ def run_decode(encoder: keras.Model, step: keras.Model, encoder_input: np.ndarra
     from rnnzoo.tasks import decoding
     from rnnzoo.text import END_ID, START_ID
 
-    states = encoder.predict_on_batch(encoder_input)
-    if not isinstance(states, (list, tuple)):  # a one-output model returns an array
+    # One eager call per batch: source lengths vary between batches, and an eager call
+    # neither retraces nor needs every layer to support an unknown time dimension.
+    states = encoder(encoder_input, training=False)
+    if not isinstance(states, (list, tuple)):  # a one-output model returns a tensor
         states = [states]
-    states = [np.asarray(s) for s in states]
+    states = [keras.ops.convert_to_numpy(s) for s in states]
     return decoding.decode(
         make_step_fn(step), states, batch_size=len(encoder_input), start_id=START_ID,
         end_id=END_ID, method=method, beam_width=beam_width, temperature=temperature,
@@ -609,7 +611,7 @@ def _demo_report(model, test_ds) -> dict:
     demo={"epochs": 8, "data": {"num_examples": 4000, "max_clauses": 1},
           "eval_data": {"num_examples": 200, "max_clauses": 1}, "report": _demo_report},
     tiny={
-        "overrides": {"units": 8, "embedding_dim": 8},
+        "overrides": {"units": 32, "embedding_dim": 16},
         "data": {"num_examples": 32, "max_clauses": 1},
     },
 )
