@@ -211,6 +211,23 @@ def _task_examples(task, split, limit, data):
     return _unbatch(data, limit)
 
 
+def _fits_model(model, examples) -> bool:
+    """Whether the examples' arrays match the model's inputs (rank, kind, static sizes)."""
+    import keras
+
+    if not examples:
+        return False
+    arrays = [np.asarray(a) for a in keras.tree.flatten(examples[0][0])]
+    if len(arrays) != len(model.inputs):
+        return False
+    for a, t in zip(arrays, model.inputs):
+        if a.ndim != len(t.shape) or (a.dtype.kind in "iu") != ("int" in str(t.dtype)):
+            return False
+        if any(d is not None and d != s for d, s in zip(t.shape[1:], a.shape[1:])):
+            return False
+    return True
+
+
 def _random_examples(model, sequence_length, n, seed=0):
     import keras
 
@@ -709,7 +726,7 @@ def _calibration_samples(plan, examples, length) -> dict[str, np.ndarray]:
     return samples
 
 
-def _representative_examples(representative_data, task, limit):
+def _representative_examples(representative_data, task, limit, model, generative):
     if representative_data is not None:
         if isinstance(representative_data, np.ndarray) or (
             isinstance(representative_data, (list, tuple))
@@ -719,11 +736,11 @@ def _representative_examples(representative_data, task, limit):
             representative_data = [representative_data]
         return _unbatch(representative_data, limit)
     examples = _task_examples(task, "train", limit, None)
-    if examples is None:
+    if examples is None or (not generative and not _fits_model(model, examples)):
         raise ValueError(
-            "`representative_data` must be given for quantize='int8' when the model is not a "
-            "zoo model (its task cannot supply calibration data). Received: "
-            "representative_data=None"
+            "`representative_data` must be given for quantize='int8' when the task's built-in "
+            "data cannot calibrate the model (not a zoo model, or built with options the "
+            "built-in data does not fit). Received: representative_data=None"
         )
     return examples
 
@@ -836,7 +853,8 @@ def to_tflite(
     examples = None
     if verify or quantize == "int8":
         examples = _task_examples(task, "test", verify_examples, test_data)
-        if examples is None and not generative:
+        if not generative and test_data is None and not _fits_model(model, examples or []):
+            # not a zoo model, or built with options the built-in data does not fit
             examples = _random_examples(model, sequence_length, min(8, verify_examples))
     unroll = False
     if quantize == "int8" and not streaming:
@@ -853,7 +871,7 @@ def to_tflite(
 
     if generative:
         plan = tracing.generative_plan(model, sequence_length=sequence_length, unroll=unroll)
-        models = [model] + [m for m in (plan_models(model)) if m is not None]
+        models = [model] + [m for m in _plan_models(model) if m is not None]
     elif streaming:
         plan = tracing.streaming_plan(model)
         models = [model]
@@ -870,7 +888,8 @@ def to_tflite(
             _save_signatures(plan, saved)
             representative = None
             if quantize == "int8":
-                calib = _representative_examples(representative_data, task, calibration_examples)
+                calib = _representative_examples(representative_data, task, calibration_examples,
+                                                 model, generative)
                 representative = os.path.join(workdir, "calibration.npz")
                 np.savez(representative, **_calibration_samples(plan, calib, sequence_length))
             t0 = time.perf_counter()
@@ -929,7 +948,7 @@ def to_tflite(
     return report
 
 
-def plan_models(model) -> list:
+def _plan_models(model) -> list:
     """The Keras models behind a generative model's signatures."""
     parts = model.inference_models()
     return [parts.get("encoder"), parts.get("decoder_step")]

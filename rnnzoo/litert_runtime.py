@@ -185,7 +185,8 @@ class LiteRTModel:
         tokens = vocab.get("tokens")
         if not tokens:
             raise ValueError(f"{self.path} has no target vocabulary in its metadata.")
-        words = [tokens[i] for i in ids if i >= len(self.metadata.get("reserved", ())) or i > 3]
+        special = {0, int(self.metadata.get("start_id", 1)), int(self.metadata.get("end_id", 2))}
+        words = [tokens[i] for i in ids if i not in special and 0 <= i < len(tokens)]
         return ("" if vocab.get("level", "char") == "char" else " ").join(words)
 
 

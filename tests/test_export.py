@@ -409,3 +409,18 @@ def test_fused_lstm_leaves_other_layers_alone(tmp_path):
     report = export.to_tflite(model, tmp_path / "gru.tflite", fused_lstm=True, verbose=False,
                               test_data=tiny_data("classification", "test"), verify_examples=4)
     assert "WHILE" in report.ops and "UNIDIRECTIONAL_SEQUENCE_LSTM" not in report.ops
+
+
+@pytest.mark.slow
+def test_a_model_the_builtin_data_does_not_fit_is_checked_on_random_inputs(tmp_path):
+    """Real-valued classification input: the task's token data cannot feed it."""
+    model = rnnzoo.build("classification",
+                         **tiny_overrides("classification", num_features=3, cell="gru"))
+    report = export.to_tflite(model, tmp_path / "features.tflite", verbose=False)
+    assert report.verified and report.signatures["serving_default"]["inputs"] == ["features"]
+    x = np.random.default_rng(1).normal(size=(1, 9, 3)).astype("float32")
+    got = LiteRTModel(report.path).predict(features=x)["classifier"]
+    np.testing.assert_allclose(got, np.asarray(model(x)), rtol=0, atol=1e-4)
+    with pytest.raises(ValueError, match="representative_data"):
+        export.to_tflite(model, tmp_path / "int8.tflite", quantize="int8", verbose=False)
+    assert sorted(os.listdir(tmp_path)) == ["features.tflite", "features.tflite.json"]

@@ -42,6 +42,7 @@ import numpy as np  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUANTIZATIONS = [None, "dynamic", "float16", "int8"]
+FUSED = "float32 fused-LSTM"
 
 
 def _median_ms(fn, repeats: int, warmup: int = 2) -> float:
@@ -120,9 +121,18 @@ def _encoder_specs(runtime):
              np.dtype(details[n]["dtype"]).name) for n in details]
 
 
-def _keras_generative_ms(model, enc_feed, steps, repeats):
+def _keras_generative_ms(model, enc_feed, steps, repeats, compiled=False):
+    import tensorflow as tf
+
     parts = model.inference_models()
     encoder, step = parts.get("encoder"), parts["decoder_step"]
+    if compiled:
+        enc_model = encoder
+        encoder = (tf.function(lambda a: enc_model(a, training=False), reduce_retracing=True)
+                   if enc_model is not None else None)
+        step_model = parts["decoder_step"]
+        step = tf.function(lambda a, training=False: step_model(a, training=False),
+                           reduce_retracing=True)
     token = np.array([[parts.get("start_id", 1)]], np.int32)
     if encoder is not None:
         args = list(enc_feed.values())
@@ -136,7 +146,7 @@ def _keras_generative_ms(model, enc_feed, steps, repeats):
                   if encoder is not None else states0)
         for _ in range(steps):
             out = step([token, *states], training=False)
-            states = out[1:]
+            states = [np.asarray(s) for s in out[1:]]
 
     def step_once():
         step([token, *states0], training=False)
@@ -162,15 +172,20 @@ def bench_task(task: str, repeats: int, steps: int, workdir: str) -> dict:
         "files": {},
     }
     test = rnnzoo.data.load(task, "test", batch_size=32)
-    for q in QUANTIZATIONS:
-        label = q or "float32"
-        path = os.path.join(workdir, f"{task}_{label}.tflite")
+    from rnnzoo._export.tracing import fusable_lstm
+
+    variants = [(q, False) for q in QUANTIZATIONS]
+    if not generative and any(fusable_lstm(layer) for layer in model.layers):
+        variants.append((None, True))
+    for q, fused in variants:
+        label = FUSED if fused else (q or "float32")
+        path = os.path.join(workdir, f"{task}_{label.replace(' ', '_')}.tflite")
         print(f"[{task}] {label} ...", flush=True)
         entry = {}
         try:
             report = export.to_tflite(
                 model, path, quantize=q, verify=q in (None, "float16"), test_data=test,
-                verify_examples=16, calibration_examples=32, verbose=False,
+                verify_examples=16, calibration_examples=32, verbose=False, fused_lstm=fused,
             )
         except Exception as exc:  # recorded in the table, the run goes on
             row["files"][label] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
@@ -182,9 +197,11 @@ def bench_task(task: str, repeats: int, steps: int, workdir: str) -> dict:
             ms_seq, ms_step, enc_feed = _generative_bench(model, path, x, steps, repeats)
             entry.update(ms_per_sequence=ms_seq, ms_per_step=ms_step,
                          max_abs_error=report.max_abs_error.get("encoder+decoder_step"))
-            if q is None:
+            if q is None and not fused:
                 k_seq, k_step = _keras_generative_ms(model, enc_feed, steps, repeats)
-                row["keras"] = {"ms_per_sequence": k_seq, "ms_per_step": k_step}
+                c_seq, c_step = _keras_generative_ms(model, enc_feed, steps, repeats, True)
+                row["keras"] = {"ms_per_sequence": k_seq, "ms_per_step": k_step,
+                                "compiled_ms_per_sequence": c_seq, "compiled_ms_per_step": c_step}
         else:
             xs = x
             if report.sequence_length is not None:
@@ -193,9 +210,15 @@ def bench_task(task: str, repeats: int, steps: int, workdir: str) -> dict:
             names = report.signatures["serving_default"]["inputs"]
             ms, err = _sequence_bench(model, path, xs, names, repeats)
             entry.update(ms_per_sequence=ms, max_abs_error=err)
-            if q is None:
-                row["keras"] = {"ms_per_sequence": _median_ms(
-                    lambda: model(x, training=False), repeats)}
+            if q is None and not fused:
+                import tensorflow as tf
+
+                compiled = tf.function(lambda inputs: model(inputs, training=False),
+                                       reduce_retracing=True)
+                row["keras"] = {
+                    "ms_per_sequence": _median_ms(lambda: model(x, training=False), repeats),
+                    "compiled_ms_per_sequence": _median_ms(lambda: compiled(x), repeats),
+                }
         row["files"][label] = entry
     if not generative:
         print(f"[{task}] streaming ...", flush=True)
@@ -230,29 +253,47 @@ def _fmt(value, spec=".2f"):
 
 def markdown(results: dict) -> str:
     lines = [
-        "| task | params | Keras ms/seq | file | KiB | interp. ms/seq | speed-up vs Keras "
-        "| max abs err | stream ms/step |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| task | params | Keras eager ms/seq | Keras tf.function ms/seq | file | KiB "
+        "| interpreter ms/seq | vs eager | vs tf.function | max abs err | stream ms/step "
+        "(Keras eager) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for task, row in results["tasks"].items():
-        keras_ms = row.get("keras", {}).get("ms_per_sequence")
+        k = row.get("keras", {})
+        eager, compiled = k.get("ms_per_sequence"), k.get("compiled_ms_per_sequence")
         first = True
         for label, f in row["files"].items():
             if "error" in f:
-                cells = [label, "-", "failed: " + f["error"][:60], "-", "-"]
+                cells = [label, "-", "failed: " + f["error"][:60], "-", "-", "-"]
             else:
-                speed = (keras_ms / f["ms_per_sequence"]) if keras_ms and f.get(
-                    "ms_per_sequence") else None
-                cells = [label, _fmt(f["bytes"] / 1024, ".1f"), _fmt(f.get("ms_per_sequence")),
-                         _fmt(speed, ".1f") + ("x" if speed else ""),
+                ms = f.get("ms_per_sequence")
+                cells = [label, _fmt(f["bytes"] / 1024, ".1f"), _fmt(ms),
+                         _fmt(eager / ms if eager and ms else None, ".0f") + "x",
+                         _fmt(compiled / ms if compiled and ms else None, ".1f") + "x",
                          _fmt(f.get("max_abs_error"), ".1e")]
-            stream = row.get("streaming", {}).get("ms_per_step") if label == "float32" else None
+            stream = None
+            if label == "float32":
+                stream = _fmt(row.get("streaming", {}).get("ms_per_step"), ".3f")
+                if k.get("ms_per_step"):
+                    stream += f" ({k['ms_per_step']:.1f})"
             lines.append("| " + " | ".join([
                 task if first else "", f"{row['params']:,}" if first else "",
-                _fmt(keras_ms) if first else "", *cells, _fmt(stream, ".3f"),
+                _fmt(eager) if first else "", _fmt(compiled) if first else "", *cells,
+                stream or "",
             ]) + " |")
             first = False
     return "\n".join(lines)
+
+
+def _write(out: str, results: dict) -> str:
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    table = markdown(results)
+    for suffix, text in ((".json", json.dumps(results, indent=2, default=str)), (".md", table + "\n")):
+        tmp = f"{out}{suffix}.tmp-{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, out + suffix)
+    return table
 
 
 def main(argv=None) -> int:
@@ -285,12 +326,8 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as workdir:
         for task in tasks:
             results["tasks"][task] = bench_task(task, args.repeats, args.decode_steps, workdir)
-    os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    table = markdown(results)
-    with open(args.out + ".json", "w", encoding="utf-8") as f:
-        json.dump(results, f, indent=2, default=str)
-    with open(args.out + ".md", "w", encoding="utf-8") as f:
-        f.write(table + "\n")
+            _write(args.out, results)  # after each task: a late failure keeps the others
+    table = _write(args.out, results)
     print(table)
     print(f"wrote {args.out}.json and {args.out}.md")
     return 0
