@@ -240,12 +240,10 @@ def run_decode(encoder: keras.Model, step: keras.Model, encoder_input: np.ndarra
 def vocabulary_option(name: str, help: str) -> Option:
     """An option holding a :class:`rnnzoo.text.Vocabulary` (or a token list / config dict)."""
 
-    def validate(value):
-        from rnnzoo.text import as_vocabulary
+    from rnnzoo.text import Vocabulary, as_vocabulary
 
-        return as_vocabulary(value, name)
-
-    return Option(name, None, None, allow_none=True, validator=validate, help=help)
+    return Option(name, None, (Vocabulary, list, dict), allow_none=True,
+                  validator=lambda value: as_vocabulary(value, name), help=help)
 
 
 def resolve_vocab_size(vocabulary, vocab_size, name: str) -> int:

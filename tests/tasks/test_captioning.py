@@ -27,7 +27,7 @@ def test_builds_with_no_arguments():
 @pytest.mark.parametrize("overrides, fragment", [
     ({"encoder": "resnet"}, "`encoder` must be one of"),
     ({"image_size": (32,)}, "`image_size` must be a (height, width) pair"),
-    ({"vocabulary": "a b c"}, "`vocabulary` must be an rnnzoo.text.Vocabulary"),
+    ({"vocabulary": "a b c"}, "`vocabulary` must be Vocabulary or a list or dict, or None"),
     ({"bidirectional": True}, "bidirectional"),
 ])
 def test_bad_options_fail_fast(overrides, fragment):

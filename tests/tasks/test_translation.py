@@ -41,7 +41,8 @@ def test_default_build_carries_the_builtin_vocabularies():
 
 @pytest.mark.parametrize("overrides, fragment", [
     ({"attention": "bahdanu"}, "Did you mean 'bahdanau'?"),
-    ({"source_vocabulary": 42}, "`source_vocabulary` must be an rnnzoo.text.Vocabulary"),
+    ({"source_vocabulary": 42}, "`source_vocabulary` must be Vocabulary or a list or dict"),
+    ({"source_vocabulary": ["<pad>"]}, "`source_vocabulary` must contain at least one token"),
     ({"target_vocab_size": 10}, "`target_vocab_size` must be at least the vocabulary size"),
     ({"embedding_dim": 0}, "Received: embedding_dim=0"),
 ])
