@@ -24,13 +24,12 @@ the clock where it stopped.
 
 Speed. With the default power-of-two periods the modules active at any step
 are a prefix of the fast-to-slow order, of length ``1 + trailing_zeros(t)``.
-:class:`ClockworkRNN` computes the input projection for all steps in one
-matrix product, then runs the recurrence in chunks of ``L`` steps aligned to
+:class:`ClockworkRNN` runs the recurrence in chunks of ``L`` steps aligned to
 the clock (``L`` a power of two, at most 8): inside a chunk the active prefix
 of every step but the first is known when the graph is built, so each step
-multiplies ``h`` only by the columns of its active modules
-(``units × active_units`` instead of ``units²``); the chunk's first step uses
-the full matrix with the active units selected. Masks (any pattern) and
+multiplies ``x_t`` and ``h`` only by the columns of its active modules
+(``(input_dim + units) × active_units`` instead of ``× units``); the chunk's
+first step uses the full matrices with the active units selected. Masks (any pattern) and
 per-sample clocks are handled by gathering every sample's kept steps into
 clock-aligned slots before the loop and scattering the results back after
 it. Other periods use a per-step loop with the full matrix product and the
@@ -452,11 +451,11 @@ class ClockworkRNN(keras.layers.RNN):
         dp_mask = cell.get_dropout_mask(sequences[:, 0, :])
         if training and dp_mask is not None:
             sequences = sequences * ops.expand_dims(dp_mask, 1)
-        z = cell.project_inputs(sequences)  # every step's input projection in one matmul
         rec_mask = cell.get_recurrent_dropout_mask(initial_state[0])
         rec_mask = rec_mask if training and rec_mask is not None else None
         if cell.prefix_schedule:
-            return self._chunked_loop(z, initial_state, mask, rec_mask)
+            return self._chunked_loop(sequences, initial_state, mask, rec_mask)
+        z = cell.project_inputs(sequences)  # every step's input projection in one matmul
         cell._projected_matrix = cell.recurrent_matrix()
         try:
             return super().inner_loop(z, initial_state, mask, training)
@@ -473,6 +472,7 @@ class ClockworkRNN(keras.layers.RNN):
         if static_steps is not None:  # no longer than the sequence needs
             chunk = min(chunk, 1 << max(0, static_steps - 1).bit_length())
         steps = ops.shape(z)[1]
+        features = z.shape[-1]
         if self.go_backwards:
             z = ops.flip(z, axis=1)
             mask = None if mask is None else ops.flip(mask, axis=1)
@@ -505,7 +505,7 @@ class ClockworkRNN(keras.layers.RNN):
             z_slots = ops.cond(
                 uniform,
                 lambda: ops.slice(padded, [0, chunk - 1 - offset[0], 0],
-                                  [ops.shape(z)[0], n_slots, units]),
+                                  [ops.shape(z)[0], n_slots, features]),
                 lambda: _take_rows(z, source),
             )
         else:
@@ -525,14 +525,17 @@ class ClockworkRNN(keras.layers.RNN):
         # Slot j of a chunk updates the first widths[j] units (slot 0: any, selected by mask).
         widths = [units] + [min(1 + _trailing_zeros(j), g) * k for j in range(1, chunk)]
         slabs = {n: matrix[:, :n] for n in set(widths[1:])}
+        kernel = ops.cast(cell.kernel, matrix.dtype)
+        bias = None if cell.bias is None else ops.cast(cell.bias, matrix.dtype)
+        kernels = {n: kernel[:, :n] for n in set(widths[1:])}
+        biases = {n: bias[:n] for n in set(widths[1:])} if bias is not None else None
         activation = cell.activation or (lambda v: v)
         # Time-major per-slot inputs, each already cut to the width its step needs, so the
         # loop slices nothing that needs a gradient.
-        z_tm = ops.reshape(ops.transpose(z_slots, (1, 0, 2)), (n_chunks, chunk, -1, units))
+        z_tm = ops.reshape(ops.transpose(z_slots, (1, 0, 2)), (n_chunks, chunk, -1, features))
         valid_tm = ops.reshape(ops.transpose(valid, (1, 0)), (n_chunks, chunk, -1, 1))
         xs = (
-            tuple(ops.split(z_j, [n], axis=-1)[0] if n < units else z_j
-                  for z_j, n in zip(_unstack(z_tm, chunk, axis=1), widths)),
+            tuple(_unstack(z_tm, chunk, axis=1)),
             tuple(_unstack(valid_tm, chunk, axis=1)[1:]),
             ops.transpose(first_active, (1, 0, 2)),
         )
@@ -542,12 +545,14 @@ class ClockworkRNN(keras.layers.RNN):
             h = carry[-1]  # the carry is the previous chunk's outputs (or h); its last is h
             z_c, valid_c, active_c = inputs
             h_in = h if rec_mask is None else h * rec_mask
-            h = ops.where(active_c, activation(z_c[0] + ops.matmul(h_in, matrix)), h)
+            pre = ops.matmul(z_c[0], kernel) + ops.matmul(h_in, matrix)
+            h = ops.where(active_c, activation(pre if bias is None else pre + bias), h)
             outs = [h]
             for j in range(1, chunk):
                 n = widths[j]
                 h_in = h if rec_mask is None else h * rec_mask
-                new = activation(z_c[j] + ops.matmul(h_in, slabs[n]))
+                pre = ops.matmul(z_c[j], kernels[n]) + ops.matmul(h_in, slabs[n])
+                new = activation(pre if bias is None else pre + biases[n])
                 if n == units:
                     h = ops.where(valid_c[j - 1], new, h)
                 else:
