@@ -62,18 +62,45 @@ def parse_front_matter(text: str) -> dict:
     return fields
 
 
-def _tflite_rows(task: str) -> list[dict]:
+def _tflite_section(task: str, params: int) -> list[str]:
+    """Lines for the TFLite figures of ``task`` measured by ``tools/bench_tflite.py``."""
     if not BENCH_TFLITE.exists():
         return []
     try:
         data = json.loads(BENCH_TFLITE.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        entry = data["tasks"][task]
+        files = entry["files"]
+    except (OSError, ValueError, KeyError, TypeError):
         return []
-    rows = data.get("results", data) if isinstance(data, dict) else data
-    if isinstance(rows, dict):
-        entry = rows.get(task)
-        rows = entry if isinstance(entry, list) else [entry] if entry else []
-    return [r for r in rows if isinstance(r, dict) and r.get("task", task) == task]
+    command = data.get("environment", {}).get("command", "python tools/bench_tflite.py").strip()
+    same = entry.get("params") == params
+    lines = [
+        "## TFLite / LiteRT (from `tools/results/bench_tflite.json`)",
+        "",
+        f"Measured by `{command}` on the task's default architecture "
+        f"({entry.get('params', '?'):,} parameters"
+        + ("; the same parameter count as these weights" if same else
+           "; not the same parameter count as these weights") + "), built-in ops only.",
+        "",
+        "| file | bytes | ops | ms / sequence | max abs error vs Keras |",
+        "|---|---|---|---|---|",
+    ]
+    for variant, row in files.items():
+        if not isinstance(row, dict):
+            continue
+        if "error" in row:
+            lines.append(f"| {variant} | not exported: {str(row['error'])[:80]} | | | |")
+            continue
+        error = row.get("max_abs_error")
+        lines.append(
+            f"| {variant} | {row.get('bytes', '')} | {row.get('ops', '')} | "
+            f"{_fmt(row.get('ms_per_sequence', ''))} | "
+            f"{'not compared' if error is None else f'{error:.2g}'} |"
+        )
+    keras_ms = entry.get("keras", {}).get("compiled_ms_per_sequence")
+    if keras_ms is not None:
+        lines += ["", f"Keras (compiled) on the same machine: {_fmt(keras_ms)} ms / sequence."]
+    return lines
 
 
 def _fmt(value) -> str:
@@ -155,12 +182,9 @@ def render(task: str, record: dict, info: dict | None) -> str:
         f"{recipe.get('device', 'CPU')}, {recipe.get('train_seconds')} s of training; "
         + ", ".join(f"{k} {v}" for k, v in versions.items()) + f"; {recipe.get('date')}).",
     ]
-    tflite = _tflite_rows(task)
+    tflite = _tflite_section(task, record["params"])
     if tflite:
-        out += ["", "## TFLite (from `tools/results/bench_tflite.json`)", ""]
-        keys = [k for k in tflite[0] if k != "task"]
-        out += ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-        out += ["| " + " | ".join(_fmt(r.get(k, "")) for k in keys) + " |" for r in tflite]
+        out += ["", *tflite]
     out += [
         "",
         "## File",
