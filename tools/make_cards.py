@@ -103,6 +103,16 @@ def _tflite_section(task: str, params: int) -> list[str]:
     return lines
 
 
+def _brief_options(options: dict) -> dict:
+    """Options with vocabularies shown as their size and level."""
+    brief = {}
+    for key, value in options.items():
+        if isinstance(value, dict) and isinstance(value.get("tokens"), list):
+            value = f"<{len(value['tokens'])} {value.get('level', '')} tokens>".replace("  ", " ")
+        brief[key] = value
+    return brief
+
+
 def _fmt(value) -> str:
     if isinstance(value, float):
         return f"{value:.4f}"
@@ -157,7 +167,8 @@ def render(task: str, record: dict, info: dict | None) -> str:
             f"`{s['name']}` {tuple(s['shape'])} {s['dtype']}" for s in record["input_spec"]),
         "",
         f"Every option (`rnnzoo.build(\"{task}\", weights=\"pretrained\")` uses these unless "
-        f"you override them): `{json.dumps(options)}`.",
+        f"you override them; vocabularies in full in the front matter): "
+        f"`{json.dumps(_brief_options(options))}`.",
         "",
         "## Metrics (test split, measured)",
         "",
