@@ -11,7 +11,7 @@ Usage:
 
 ```
 TF_CPP_MIN_LOG_LEVEL=3 python tools/bench_layers.py               # units 128 and 256
-TF_CPP_MIN_LOG_LEVEL=3 python tools/bench_layers.py --units 64 --rounds 2 --batches 2
+TF_CPP_MIN_LOG_LEVEL=3 python tools/bench_layers.py --units 64 --rounds 2 --batches 2  # quick
 ```
 """
 
@@ -58,14 +58,17 @@ def run(units_list, batch: int, steps: int, features: int, batches: int, rounds:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch * batches, steps, features)).astype("float32")
     y = rng.standard_normal((batch * batches, 1)).astype("float32")
-    data = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch).cache()
+    # Batches as tensors, trained with train_on_batch: fit()'s per-epoch set-up would
+    # otherwise weigh as much as the layers on a few batches.
+    data = [(tf.constant(x[i:i + batch]), tf.constant(y[i:i + batch]))
+            for i in range(0, len(x), batch)]
     xb = tf.constant(x[:batch])
     rows = []
     for units in units_list:
         models = {name: _model(make, steps, features) for name, make in _layers(units).items()}
         predict = {}
         for name, model in models.items():  # trace and warm up
-            model.fit(data.take(1), epochs=1, verbose=0)
+            model.train_on_batch(*data[0])
             predict[name] = tf.function(lambda v, m=model: m(v, training=False))
             predict[name](xb)
         # best (wall, cpu) seconds per model and phase
@@ -81,12 +84,14 @@ def run(units_list, batch: int, steps: int, features: int, batches: int, rounds:
 
         for _ in range(rounds):
             for name, model in models.items():
-                timed(name, "train", lambda m=model: m.fit(data, epochs=1, verbose=0))
+                timed(name, "train", lambda m=model: [m.train_on_batch(*xy) for xy in data])
                 timed(name, "infer", lambda f=predict[name]: [
-                    f(xb).numpy() for _ in range(batches)])
+                    f(xb).numpy() for _ in range(3 * batches)])
         n = batch * batches
         for name in models:
-            rows.append((units, name, {key[1:]: n / best[key] for key in best if key[0] == name}))
+            rows.append((units, name, {
+                key[1:]: n * (3 if key[1] == "infer" else 1) / best[key]
+                for key in best if key[0] == name}))
     return rows
 
 
@@ -120,7 +125,7 @@ def main(argv=None) -> None:
     parser.add_argument("--steps", type=int, default=100, help="sequence length")
     parser.add_argument("--features", type=int, default=32, help="input features per step")
     parser.add_argument("--batches", type=int, default=6, help="batches per timed round")
-    parser.add_argument("--rounds", type=int, default=3, help="timed rounds (best kept)")
+    parser.add_argument("--rounds", type=int, default=5, help="timed rounds (best kept)")
     args = parser.parse_args(argv)
 
     import keras
@@ -131,7 +136,8 @@ def main(argv=None) -> None:
     load_after = os.getloadavg()
     print(
         f"batch {args.batch}, sequence length {args.steps}, {args.features} input features, "
-        f"best of {args.rounds} rounds of {args.batches} batches; "
+        f"best of {args.rounds} rounds of {args.batches} training batches "
+        f"and {3 * args.batches} inference batches; "
         f"TensorFlow {tf.__version__}, Keras {keras.__version__}, "
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores visible, "
         f"load average {load_before[0]:.1f} before / {load_after[0]:.1f} after"
