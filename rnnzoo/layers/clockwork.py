@@ -38,6 +38,7 @@ active units selected (correct, but not faster than a ``SimpleRNN``).
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import keras
@@ -530,20 +531,27 @@ class ClockworkRNN(keras.layers.RNN):
         kernels = {n: kernel[:, :n] for n in set(widths[1:])}
         biases = {n: bias[:n] for n in set(widths[1:])} if bias is not None else None
         activation = cell.activation or (lambda v: v)
-        # Time-major per-slot inputs, each already cut to the width its step needs, so the
-        # loop slices nothing that needs a gradient.
-        z_tm = ops.reshape(ops.transpose(z_slots, (1, 0, 2)), (n_chunks, chunk, -1, features))
-        valid_tm = ops.reshape(ops.transpose(valid, (1, 0)), (n_chunks, chunk, -1, 1))
-        xs = (
-            tuple(_unstack(z_tm, chunk, axis=1)),
-            tuple(_unstack(valid_tm, chunk, axis=1)[1:]),
-            ops.transpose(first_active, (1, 0, 2)),
-        )
+        # One time-major tensor per chunk: every slot's input, the slots' valid flags and
+        # the first slot's active units (one tensor: keras.ops.scan on TensorFlow fails
+        # on several inputs of unknown length). The loop splits it (split's gradient is
+        # a concat; slicing would give slow StridedSliceGrads).
+        dtype = z_slots.dtype
+        xs = ops.concatenate([
+            ops.reshape(ops.transpose(ops.reshape(z_slots, (-1, n_chunks, chunk * features)),
+                                      (1, 0, 2)), (n_chunks, -1, chunk * features)),
+            ops.transpose(ops.cast(ops.reshape(valid, (-1, n_chunks, chunk))[:, :, 1:], dtype),
+                          (1, 0, 2)),
+            ops.transpose(ops.cast(first_active, dtype), (1, 0, 2)),
+        ], axis=-1)  # (chunks, b, chunk·features + chunk - 1 + units)
+        sizes = [features] * chunk + [1] * (chunk - 1) + [units]
+        split_at = list(itertools.accumulate(sizes))[:-1]
         keep_all = self.return_sequences
 
         def chunk_step(carry, inputs):
             h = carry[-1]  # the carry is the previous chunk's outputs (or h); its last is h
-            z_c, valid_c, active_c = inputs
+            pieces = ops.split(inputs, split_at, axis=-1)
+            z_c, valid_c = pieces[:chunk], [v > 0 for v in pieces[chunk:-1]]
+            active_c = pieces[-1] > 0
             h_in = h if rec_mask is None else h * rec_mask
             pre = ops.matmul(z_c[0], kernel) + ops.matmul(h_in, matrix)
             h = ops.where(active_c, activation(pre if bias is None else pre + bias), h)

@@ -195,6 +195,21 @@ def test_streaming_one_step_at_a_time_continues_the_clock():
     np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_unknown_batch_and_length_in_a_compiled_function(return_sequences):
+    import tensorflow as tf
+
+    x = _x()
+    layer = ClockworkRNN(16, num_modules=4, return_sequences=return_sequences,
+                         return_state=True)
+    eager = layer(x, initial_state=[np.zeros((B, 16), "float32"), np.full((B, 1), 3.0, "float32")])
+    fn = tf.function(lambda v, h, t: layer(v, initial_state=[h, t]), input_signature=[
+        tf.TensorSpec((None, None, D)), tf.TensorSpec((None, 16)), tf.TensorSpec((None, 1))])
+    compiled = fn(x, np.zeros((B, 16), "float32"), np.full((B, 1), 3.0, "float32"))
+    for a, b in zip(compiled, eager):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
 def test_go_backwards_reads_the_sequence_reversed():
     x = _x()
     fwd = ClockworkRNN(8, return_sequences=True)
