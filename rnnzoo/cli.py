@@ -215,6 +215,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     val = rnnzoo.data.load(args.task, "validation", args.batch_size, source=args.source,
                            **data_kwargs)
     test = rnnzoo.data.load(args.task, "test", args.batch_size, source=args.source, **data_kwargs)
+    # a loader may name the build options its ids need (e.g. the vocabularies of TFDS text)
+    overrides = {**getattr(train, "rnnzoo_build_options", {}), **overrides}
     model = rnnzoo.build(args.task, strategy=strategy, **overrides)
     start = time.perf_counter()
     from rnnzoo import distribute

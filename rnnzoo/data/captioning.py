@@ -398,7 +398,9 @@ def load_tfds(
         shuffle: shuffle (default: only the train split).
 
     Returns:
-        A dataset with the structure of :func:`load_builtin`.
+        A dataset with the structure of :func:`load_builtin`; its attribute
+        ``rnnzoo_build_options`` holds the vocabulary and image size to build the
+        model with (``rnnzoo.build("captioning", **ds.rnnzoo_build_options)``).
     """
     import tensorflow as tf
     import tensorflow_datasets as tfds
@@ -433,4 +435,7 @@ def load_tfds(
     )
     if shuffle if shuffle is not None else split == "train":
         out = out.shuffle(1024, seed=0)
-    return out.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    out = out.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    # what the model needs to read these batches (`rnnzoo train --source tfds` builds with it)
+    out.rnnzoo_build_options = {"vocabulary": vocab, "image_size": (h, w)}
+    return out

@@ -449,7 +449,9 @@ def load_tfds(
         shuffle: shuffle every epoch (default: only the train split).
 
     Returns:
-        A dataset with the structure of :func:`load_builtin`.
+        A dataset with the structure of :func:`load_builtin`; its attribute
+        ``rnnzoo_build_options`` holds the vocabularies to build the model with
+        (``rnnzoo.build("translation", **ds.rnnzoo_build_options)``).
     """
     check_split(split)
     check_batch_size(batch_size)
@@ -462,5 +464,8 @@ def load_tfds(
     tgt_len = min(max_target_length, max(len(tgt_vocab.tokenize(t)) + 1 for _, t in pairs))
     inputs, targets = encode_pairs(pairs, src_vocab, tgt_vocab, max_source_length=max(1, src_len),
                                    max_target_length=tgt_len)
-    return to_dataset(inputs, targets, batch_size=batch_size,
-                      shuffle=shuffle if shuffle is not None else split == "train")
+    ds = to_dataset(inputs, targets, batch_size=batch_size,
+                    shuffle=shuffle if shuffle is not None else split == "train")
+    # what the model needs to read these ids (`rnnzoo train --source tfds` builds with it)
+    ds.rnnzoo_build_options = {"source_vocabulary": src_vocab, "target_vocabulary": tgt_vocab}
+    return ds

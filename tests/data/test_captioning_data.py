@@ -122,6 +122,7 @@ def test_coco_loader_with_mock_data():
     assert 0.0 <= float(np.min(x["image"])) and float(np.max(x["image"])) <= 1.0
     assert np.all(x["caption_in"].numpy()[:, 0] == START_ID)
     assert int(np.max(y)) < len(vocab)
-    model = rnnzoo.build("captioning", vocabulary=vocab, image_size=(24, 20), units=4,
-                         embedding_dim=4, image_embedding_dim=4)
+    assert ds.rnnzoo_build_options == {"vocabulary": vocab, "image_size": (24, 20)}
+    model = rnnzoo.build("captioning", **ds.rnnzoo_build_options, units=4, embedding_dim=4,
+                         image_embedding_dim=4)
     assert np.isfinite(model.evaluate(x, y, verbose=0, return_dict=True)["loss"])

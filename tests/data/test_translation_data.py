@@ -2,6 +2,7 @@
 
 import functools
 
+import keras
 import numpy as np
 import pytest
 
@@ -137,6 +138,23 @@ def test_ted_loader_with_mock_data():
     assert x["source"].shape[0] == 8 and x["source"].shape[1] <= 6 and y.shape[1] <= 5
     assert int(np.max(x["source"])) < len(src) and int(np.max(y)) < len(tgt)
     assert np.all(x["target_in"].numpy()[:, 0] == START_ID)
-    model = rnnzoo.build("translation", source_vocabulary=src, target_vocabulary=tgt, units=4,
-                         embedding_dim=4)
+    assert ds.rnnzoo_build_options == {"source_vocabulary": src, "target_vocabulary": tgt}
+    model = rnnzoo.build("translation", **ds.rnnzoo_build_options, units=4, embedding_dim=4)
     assert np.isfinite(model.evaluate(x, y, verbose=0, return_dict=True)["loss"])
+
+
+def test_cli_trains_on_ted_with_the_dataset_vocabularies(tmp_path, capsys):
+    tfds = pytest.importorskip("tensorflow_datasets")
+    import json
+
+    from rnnzoo.cli import main
+
+    with tfds.testing.mock_data(num_examples=16):
+        status = main(["train", "translation", "--source", "tfds", "--epochs", "1",
+                       "--batch-size", "8", "--units", "4", "--set", "embedding_dim=4",
+                       "--data", "max_tokens=30", "--out", str(tmp_path), "--verbose", "0"])
+    assert status == 0, capsys.readouterr().err
+    record = json.loads((tmp_path / "translation_metrics.json").read_text())
+    assert np.isfinite(record["test"]["loss"])
+    loaded = keras.saving.load_model(tmp_path / "translation.keras", safe_mode=True)
+    assert loaded.target_vocabulary == data.tfds_vocabularies(max_tokens=30)[1]
