@@ -126,6 +126,7 @@ def _keras_generative_ms(model, enc_feed, steps, repeats, compiled=False):
 
     parts = model.inference_models()
     encoder, step = parts.get("encoder"), parts["decoder_step"]
+    state_inputs = step.inputs[1:]
     if compiled:
         enc_model = encoder
         encoder = (tf.function(lambda a: enc_model(a, training=False), reduce_retracing=True)
@@ -139,7 +140,7 @@ def _keras_generative_ms(model, enc_feed, steps, repeats, compiled=False):
         states0 = [np.asarray(s) for s in encoder(args[0] if len(args) == 1 else args)]
     else:
         states0 = [np.zeros([1, *[int(d) for d in t.shape[1:]]], np.float32)
-                   for t in step.inputs[1:]]
+                   for t in state_inputs]
 
     def sequence():
         states = ([np.asarray(s) for s in encoder(args[0] if len(args) == 1 else args)]
