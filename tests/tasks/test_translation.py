@@ -184,7 +184,8 @@ def test_default_training_translates_the_builtin_test_set():
 
 @pytest.mark.slow
 def test_attention_beats_no_attention_on_long_inputs():
-    """With the same budget, attention translates 3-clause sentences (~36 words) better."""
+    """Same budget (2000 pairs of 2-3 clauses, 12 epochs): on 3-clause sentences (~36
+    words) Luong attention translates almost perfectly, the fixed-size state does not."""
     train = rnnzoo.data.load("translation", "train", 64, num_examples=2000, min_clauses=2,
                              max_clauses=3)
     pairs = data.generate_pairs(100, seed=99, min_clauses=3, max_clauses=3)
@@ -192,10 +193,10 @@ def test_attention_beats_no_attention_on_long_inputs():
     scores = {}
     for attention in ("luong", "none"):
         keras.utils.set_random_seed(0)
-        model = rnnzoo.build("translation", attention=attention, units=32, embedding_dim=32,
-                             learning_rate=1e-2)
-        model.fit(train, epochs=4, verbose=0)
+        model = rnnzoo.build("translation", attention=attention, embedding_dim=32)
+        model.fit(train, epochs=12, verbose=0)
         accuracy = model.evaluate(ev_in, ev_out, verbose=0, return_dict=True)["token_accuracy"]
         scores[attention] = (accuracy, evaluate_generation(model, pairs)["bleu"])
-    assert scores["luong"][0] > scores["none"][0] + 0.08, scores
-    assert scores["luong"][1] > 2 * scores["none"][1], scores
+    # measured: luong (0.998, 0.995), none (0.217, 0.014)
+    assert scores["luong"][0] > scores["none"][0] + 0.3, scores
+    assert scores["luong"][1] > 0.7 and scores["none"][1] < 0.3, scores
