@@ -29,10 +29,10 @@ the clock (``L`` a power of two, at most 8): inside a chunk the active prefix
 of every step but the first is known when the graph is built, so each step
 multiplies ``x_t`` and ``h`` only by the columns of its active modules
 (``(input_dim + units) × active_units`` instead of ``× units``); the chunk's
-first step uses the full matrices with the active units selected. Masks (any pattern) and
-per-sample clocks are handled by gathering every sample's kept steps into
-clock-aligned slots before the loop and scattering the results back after
-it. Other periods use a per-step loop with the full matrix product and the
+first step uses the full matrices with the active units selected. Masks (any
+pattern) and per-sample clocks are handled by gathering every sample's kept
+steps into clock-aligned slots before the loop and gathering the results
+back after it. Other periods use a per-step loop with the full matrix product and the
 active units selected (correct, but not faster than a ``SimpleRNN``).
 """
 
@@ -347,8 +347,11 @@ class ClockworkRNN(keras.layers.RNN):
     ``Bidirectional`` behave as for Keras' own recurrent layers. The output is
     ``h`` (all modules); the state list is ``[h, t]`` with the step counter
     ``t`` (float, ``(batch, 1)``), so ``return_state=True`` returns
-    ``[output, h, t]``. An ``initial_state`` of just ``[h]`` starts the clock
-    at 0. See the module docstring for the clock, the connections and how the
+    ``[output, h, t]``. A fresh state has ``t = 0``: every module is active at
+    the first step; the clock then counts processed, unmasked steps (modulo
+    the periods' least common multiple) and continues across calls through
+    the state. An ``initial_state`` of just ``[h]`` starts the clock at 0.
+    See the module docstring for the clock, the connections and how the
     loop is made fast. ``unroll`` only affects periods other than the default
     powers of two (the fast path is already unrolled inside each chunk).
 
