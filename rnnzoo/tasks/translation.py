@@ -191,17 +191,15 @@ def step_model(decoder: DecoderStack, initial_states: Sequence, *, with_memory: 
 
 def make_step_fn(step: keras.Model):
     """Wraps a step model as ``decoding.decode``'s ``step_fn`` (log-probabilities, numpy)."""
-    from rnnzoo.text import PAD_ID, START_ID
 
     def step_fn(tokens, state):
         tokens = np.asarray(tokens, dtype=np.int32).reshape(-1, 1)
         # predict_on_batch runs a compiled function: ~20x faster than an eager call
         outs = step.predict_on_batch([tokens, *[np.asarray(s) for s in state]])
         outs = [np.asarray(o) for o in outs]
+        # No token is masked out: the exported decoder (rnnzoo.litert_runtime) takes the
+        # plain argmax, and a trained model gives <pad>/<start> (never targets) ~0 mass.
         log_probs = np.log(np.maximum(outs[0].astype(np.float64), 1e-12))
-        # never generate padding or a second start token
-        log_probs[:, PAD_ID] = -np.inf
-        log_probs[:, START_ID] = -np.inf
         return log_probs, outs[1:]
 
     return step_fn
