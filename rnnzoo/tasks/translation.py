@@ -21,6 +21,8 @@ Variants:
   decoder predicts each token from the previous token's embedding concatenated
   with that summary through a per-step ``Dense`` stack, i.e. a bigram model
   conditioned on a bag of source words (plus attention if asked for).
+  ``bidirectional`` has no effect there (nothing runs in time), as in
+  :func:`rnnzoo.layers.recurrent.recurrent_block`.
 
 The model is a functional ``keras.Model`` subclass that carries both
 vocabularies; :meth:`Seq2Seq.generate` turns raw sentences into translations
