@@ -315,6 +315,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         for line in report.get("examples", []):
             print(f"   {line}")
         metric = spec.metrics[0] if spec.metrics[0] in results else "loss"
+        value = float(results[metric])
+        if "metric" in report:  # the report measured the headline metric itself (e.g. BLEU)
+            metric, value = report["metric"], float(report["value"])
         rows.append({
             "task": task,
             "cell": getattr(model, "rnnzoo_cell", None) or spec.resolve(demo.get("overrides", {}))
@@ -322,7 +325,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             "params": model.count_params(),
             "epochs": epochs,
             "metric": metric,
-            "value": float(results[metric]),
+            "value": value,
             "baseline": report.get("baseline", "-"),
             "baseline_value": report.get("baseline_value", "-"),
             "seconds": time.perf_counter() - start,

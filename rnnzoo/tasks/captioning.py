@@ -361,6 +361,7 @@ def _demo_report(model, test_ds) -> dict:
     examples.append(f"test BLEU-4 {scores['bleu']:.3f} (most frequent caption "
                     f"'{common}': {baseline:.3f})")
     return {"baseline": "most frequent caption (BLEU-4)", "baseline_value": baseline,
+            "metric": "BLEU-4 (greedy)", "value": float(scores["bleu"]),
             "examples": examples, "bleu": scores["bleu"]}
 
 

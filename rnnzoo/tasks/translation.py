@@ -559,6 +559,7 @@ def _demo_report(model, test_ds) -> dict:
     examples.append(f"test BLEU {scores['bleu']:.3f}, exact match {scores['exact_match']:.3f} "
                     f"(baseline BLEU {baseline:.3f})")
     return {"baseline": "most frequent target (BLEU)", "baseline_value": float(baseline),
+            "metric": "BLEU (greedy)", "value": float(scores["bleu"]),
             "examples": examples, "bleu": scores["bleu"], "exact_match": scores["exact_match"]}
 
 
