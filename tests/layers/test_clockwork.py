@@ -210,6 +210,40 @@ def test_unknown_batch_and_length_in_a_compiled_function(return_sequences):
         np.testing.assert_allclose(a, b, atol=1e-6)
 
 
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_unknown_length_with_fixed_batch_in_tf_function_matches_eager(return_sequences):
+    # Regression: keras.ops.scan on TensorFlow raised "'NoneType' object has no attribute
+    # 'assert_is_compatible_with'" when the loop got several inputs of unknown length.
+    import tensorflow as tf
+
+    layer = ClockworkRNN(16, return_sequences=return_sequences)  # 8 modules: chunks of 8 steps
+    fn = tf.function(lambda v: layer(v), input_signature=[tf.TensorSpec((2, None, D))])
+    for steps in (13, 16):  # one length that is not a multiple of the chunk, one that is
+        x = _x(batch=2, steps=steps)
+        np.testing.assert_allclose(fn(x), layer(x), atol=1e-6)
+
+
+def test_fit_on_batches_of_different_lengths():
+    import tensorflow as tf
+
+    lengths = (5, 13, 9, 16)  # one length per batch of 2
+    xs = [_x(batch=2, steps=n) for n in lengths]
+    ds = tf.data.Dataset.from_generator(
+        lambda: ((x, x.sum(axis=(1, 2))[:, None] / 10) for x in xs),
+        output_signature=(tf.TensorSpec((None, None, D)), tf.TensorSpec((None, 1))),
+    ).apply(tf.data.experimental.assert_cardinality(len(xs)))
+    inputs = keras.Input((None, D))
+    # 2 modules: chunks of 2 steps (cheap to trace); 5, 13 and 9 are odd lengths
+    model = keras.Model(inputs, keras.layers.Dense(1)(ClockworkRNN(16, num_modules=2)(inputs)))
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    history = model.fit(ds, epochs=4, verbose=0)
+    losses = history.history["loss"]
+    assert np.all(np.isfinite(losses)) and losses[-1] < losses[0]
+    # the compiled predict step agrees with eager calls on every length
+    for x in xs:
+        np.testing.assert_allclose(model.predict_on_batch(x), model(x), atol=1e-5)
+
+
 def test_go_backwards_reads_the_sequence_reversed():
     x = _x()
     fwd = ClockworkRNN(8, return_sequences=True)
