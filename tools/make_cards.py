@@ -177,8 +177,10 @@ def render(task: str, record: dict, info: dict | None) -> str:
     ]
     out += [f"| {name}{' (primary)' if name == primary else ''} | {_fmt(value)} |"
             for name, value in test.items()]
+    headline = record["metrics"].get("generation_headline")
     for name, value in record["metrics"].get("generation", {}).items():
-        out.append(f"| {name} (generated outputs, the task's demo report) | {_fmt(value)} |")
+        label = f"{name} ({headline})" if headline and name in headline.lower() else name
+        out.append(f"| {label} on generated outputs (the task's demo report) | {_fmt(value)} |")
     baseline = record["metrics"].get("baseline")
     if baseline:
         out.append(f"| baseline: {baseline['name']} | {_fmt(baseline['value'])} |")

@@ -222,10 +222,12 @@ def train_task(task: str, *, seed: int = 0, epochs: int | None = None, verbose: 
     options, assets = _pin_assets(config, model)
     metrics = {"test": {k: round(float(v), 6) for k, v in results.items()}}
     generation = {k: round(float(v), 6) for k, v in report.items()
-                  if k not in ("baseline_value",) and isinstance(v, (int, float))
+                  if k not in ("baseline_value", "value") and isinstance(v, (int, float))
                   and not isinstance(v, bool)}
     if generation:  # e.g. BLEU of generated outputs, from the task's demo report
         metrics["generation"] = generation
+        if "metric" in report:  # the headline the demo report measured, e.g. "BLEU (greedy)"
+            metrics["generation_headline"] = str(report["metric"])
     if "baseline" in report:
         metrics["baseline"] = {"name": report["baseline"],
                                "value": _jsonable(report.get("baseline_value"))}
