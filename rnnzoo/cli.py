@@ -539,6 +539,8 @@ def _add_export(subparsers) -> None:
                    help="one time step per call, with explicit state inputs and outputs")
     p.add_argument("--sequence-length", type=int, default=None,
                    help="fix the time length (default: dynamic; int8 fixes it)")
+    p.add_argument("--fused-lstm", action="store_true",
+                   help="LSTM layers as fused UNIDIRECTIONAL_SEQUENCE_LSTM ops (no WHILE loop)")
     p.add_argument("--no-verify", dest="verify", action="store_false",
                    help="skip running the file against Keras")
     p.add_argument("--weights", default=None, help="weights for a task model, e.g. pretrained")
@@ -565,6 +567,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         report = export.to_tflite(
             model, args.out, quantize=args.quantize, streaming=args.streaming,
             sequence_length=args.sequence_length, verify=args.verify, verbose=not args.json,
+            fused_lstm=args.fused_lstm,
         )
     except export.ExportError as exc:
         print(f"rnnzoo export: error: {exc}", file=sys.stderr)

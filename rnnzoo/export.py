@@ -158,6 +158,11 @@ def _check_args(quantize, sequence_length, streaming, verify, fused_lstm=False) 
     for name, value in (("streaming", streaming), ("verify", verify), ("fused_lstm", fused_lstm)):
         if not isinstance(value, bool):
             raise ValueError(f"`{name}` must be True or False. Received: {name}={value!r}")
+    if fused_lstm and streaming:
+        raise ValueError(
+            "`fused_lstm` applies to whole-sequence exports (a streaming step has no loop to "
+            "fuse). Received: fused_lstm=True, streaming=True"
+        )
 
 
 def _infer_task(model) -> str | None:

@@ -306,6 +306,7 @@ def test_a_converter_crash_is_reported_not_fatal(tmp_path, monkeypatch):
     ({"streaming": "yes"}, "`streaming` must be True or False"),
     ({"task": "clasification"}, "Did you mean 'classification'"),
     ({"verify_examples": 0}, "`verify_examples` must be an integer >= 1"),
+    ({"fused_lstm": True, "streaming": True}, "`fused_lstm` applies to whole-sequence"),
 ])
 def test_bad_arguments_are_named(kwargs, match, tmp_path):
     model = rnnzoo.build("classification", **tiny_overrides("classification"))
