@@ -362,7 +362,9 @@ def _run_converter(saved_model: str, signature_keys: list[str], quantize, output
     env["CUDA_VISIBLE_DEVICES"] = "-1"  # convert on the CPU
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "rnnzoo._export.worker", job_path],
+            # the worker file by path: the child imports TensorFlow only, not Keras or rnnzoo
+            [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                          "_export", "worker.py"), job_path],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, timeout=timeout,
         )
     except subprocess.TimeoutExpired as exc:
