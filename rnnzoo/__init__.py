@@ -22,4 +22,19 @@ from rnnzoo import export  # noqa: E402  (rnnzoo.export.to_tflite; LiteRT loads 
 from rnnzoo import weights  # noqa: E402  (rnnzoo.weights.fetch; standard library only)
 from rnnzoo import distribute, tuning  # noqa: E402  (tf.distribute fit; keras-tuner loads lazily)
 
-__all__ = ["build", "describe", "list_models", "data", "layers", "registry", "__version__"]
+__all__ = [
+    "build",
+    "describe",
+    "list_models",
+    "__version__",
+    # submodules
+    "callbacks",
+    "data",
+    "distribute",
+    "export",
+    "layers",
+    "registry",
+    "text",
+    "tuning",
+    "weights",
+]

@@ -42,6 +42,7 @@ __all__ = [
     "build",
     "describe",
     "recurrent_options",
+    "recurrent_search_space",
     "suggest",
 ]
 
@@ -502,3 +503,36 @@ def recurrent_options(
             help="Adam learning rate of the compiled model",
         ),
     ]
+
+
+def recurrent_search_space(
+    *,
+    units: tuple[int, int, int] = (16, 128, 16),
+    depth: tuple[int, int] = (1, 3),
+    bidirectional: bool = True,
+    **extra: dict,
+) -> dict[str, dict]:
+    """The keras-tuner search space every task shares, with task-specific ranges.
+
+    Args:
+        units: ``(min, max, step)`` of the hidden width.
+        depth: ``(min, max)`` stacked layers.
+        bidirectional: whether ``bidirectional`` is searched (tasks that generate
+            left to right pass ``False``).
+        **extra: further task options and their specs (for example ``attention``).
+
+    Returns:
+        ``{option: spec}`` for :func:`register`'s ``search_space``; the cells not
+        available at tuning time are dropped by :mod:`rnnzoo.tuning`.
+    """
+    space = {
+        "cell": {"type": "choice", "values": ["simple", "lstm", "gru", "abc", "clockwork"]},
+        "units": {"type": "int", "min": units[0], "max": units[1], "step": units[2]},
+        "depth": {"type": "int", "min": depth[0], "max": depth[1]},
+    }
+    if bidirectional:
+        space["bidirectional"] = {"type": "choice", "values": [False, True]}
+    space.update(extra)
+    space["dropout"] = {"type": "float", "min": 0.0, "max": 0.4, "step": 0.1}
+    space["learning_rate"] = {"type": "float", "min": 1e-4, "max": 1e-2, "sampling": "log"}
+    return space

@@ -163,14 +163,7 @@ def adapt_normalization(model: keras.Model, adapt_data) -> keras.Model:
     metrics=["rmse", "mae", "mse"],
     datasets={"builtin": data.load_builtin, "tfds": data.load_tfds},
     tfds_name="cherry_blossoms",
-    search_space={
-        "cell": {"type": "choice", "values": ["simple", "lstm", "gru", "abc", "clockwork"]},
-        "units": {"type": "int", "min": 16, "max": 128, "step": 16},
-        "depth": {"type": "int", "min": 1, "max": 3},
-        "bidirectional": {"type": "choice", "values": [False, True]},
-        "dropout": {"type": "float", "min": 0.0, "max": 0.4, "step": 0.1},
-        "learning_rate": {"type": "float", "min": 1e-4, "max": 1e-2, "sampling": "log"},
-    },
+    search_space=registry.recurrent_search_space(),
     objective=("val_rmse", "min"),
     demo={"epochs": 4, "data": {"stride": 2}, "report": _persistence_report},
     tiny={

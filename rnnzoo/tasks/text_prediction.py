@@ -335,13 +335,7 @@ def _demo_report(model, test_ds) -> dict:
     metrics=["perplexity", "accuracy"],
     datasets={"builtin": data.load_builtin, "tfds": data.load_tfds},
     tfds_name="tiny_shakespeare",
-    search_space={
-        "cell": {"type": "choice", "values": ["simple", "lstm", "gru", "abc", "clockwork"]},
-        "units": {"type": "int", "min": 64, "max": 512, "step": 64},
-        "depth": {"type": "int", "min": 1, "max": 3},
-        "dropout": {"type": "float", "min": 0.0, "max": 0.4, "step": 0.1},
-        "learning_rate": {"type": "float", "min": 1e-4, "max": 1e-2, "sampling": "log"},
-    },
+    search_space=registry.recurrent_search_space(units=(64, 512, 64), bidirectional=False),
     objective=("val_perplexity", "min"),
     allows_bidirectional=False,
     demo={

@@ -597,15 +597,9 @@ def _demo_report(model, test_ds) -> dict:
     metrics=["token_accuracy"],
     datasets={"builtin": data.load_builtin, "tfds": data.load_tfds},
     tfds_name="ted_hrlr_translate",
-    search_space={
-        "cell": {"type": "choice", "values": ["simple", "lstm", "gru", "abc", "clockwork"]},
-        "units": {"type": "int", "min": 16, "max": 128, "step": 16},
-        "depth": {"type": "int", "min": 1, "max": 3},
-        "bidirectional": {"type": "choice", "values": [False, True]},
-        "attention": {"type": "choice", "values": list(ATTENTIONS)},
-        "dropout": {"type": "float", "min": 0.0, "max": 0.4, "step": 0.1},
-        "learning_rate": {"type": "float", "min": 1e-4, "max": 1e-2, "sampling": "log"},
-    },
+    search_space=registry.recurrent_search_space(
+        attention={"type": "choice", "values": list(ATTENTIONS)},
+    ),
     objective=("val_loss", "min"),
     demo={"epochs": 8, "data": {"num_examples": 4000, "max_clauses": 1},
           "eval_data": {"num_examples": 200, "max_clauses": 1}, "report": _demo_report},
