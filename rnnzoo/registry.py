@@ -1,23 +1,26 @@
-"""The task registry: every task declares itself here, next to its builder.
+"""The task registry: a leaf that declares tasks; it imports no task, layer or weights module.
 
 A task file calls :func:`register` as a decorator on its builder function and
 declares, in the same place, its pattern, options (with defaults and allowed
 values), metrics, datasets, search space and tuning objective. Everything else
-(``rnnzoo.build``, ``rnnzoo.describe``, the CLI, the tuner, the cards and the
-tests) reads the registry, so adding a task is one new file.
+(:func:`rnnzoo.factory.build`, ``rnnzoo.describe``, the CLI, the tuner, the
+cards and the tests) reads the registry, so adding a task is one new file.
+Building a model is the factory's job (timm's ``_registry.py`` /
+``_factory.py`` split): this module only declares and looks up.
 
 Example:
 
 ```python
 from rnnzoo import registry
 from rnnzoo.registry import Option
+from rnnzoo.tasks.common import recurrent_options
 
 @registry.register(
     "my_task",
     pattern="many-to-one",
     description="...",
     inputs="...", outputs="...",
-    options=[*registry.recurrent_options(), Option("num_classes", 2, int, low=2)],
+    options=[*recurrent_options(), Option("num_classes", 2, int, low=2)],
     metrics=["accuracy"],
     datasets={"builtin": my_loader},
 )
@@ -29,32 +32,24 @@ def build_my_task(*, cell, units, depth, bidirectional, dropout, learning_rate, 
 from __future__ import annotations
 
 import dataclasses
-import difflib
+import math
 import numbers
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
+
+from rnnzoo._validation import suggest
 
 __all__ = [
     "Option",
     "TaskSpec",
     "register",
+    "unregister",
     "get",
     "list_models",
-    "build",
     "describe",
-    "recurrent_options",
-    "recurrent_search_space",
     "suggest",
 ]
 
 _MISSING = object()
-
-
-def suggest(value: Any, allowed: Iterable[str]) -> str:
-    """Returns a " Did you mean 'x'?" hint for a misspelt name, or ''."""
-    if not isinstance(value, str):
-        return ""
-    matches = difflib.get_close_matches(value, list(allowed), n=1, cutoff=0.6)
-    return f" Did you mean '{matches[0]}'?" if matches else ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -162,6 +157,8 @@ class Option:
         if int in types and isinstance(value, numbers.Integral):
             return int(value)
         if float in types and isinstance(value, numbers.Real):
+            if not math.isfinite(float(value)):  # NaN and infinities would poison the model
+                raise self.error(value)
             return float(value)
         if int in types and float not in types and isinstance(value, numbers.Real):
             if float(value).is_integer():
@@ -362,7 +359,6 @@ def get(name: str) -> TaskSpec:
     Raises:
         ValueError: naming the registered tasks and the closest match.
     """
-    _ensure_tasks_loaded()
     if not isinstance(name, str) or name not in _REGISTRY:
         raise ValueError(
             f"Unknown task: {name!r}. Registered tasks: {sorted(_REGISTRY)}."
@@ -373,7 +369,6 @@ def get(name: str) -> TaskSpec:
 
 def list_models() -> list[str]:
     """Returns the names of every registered task, sorted."""
-    _ensure_tasks_loaded()
     return sorted(_REGISTRY)
 
 
@@ -386,153 +381,3 @@ def describe(name: str) -> dict:
     'many-to-one'
     """
     return get(name).describe()
-
-
-def build(name: str, *, weights: Any = None, strategy: Any = None, freeze_encoder: bool = False,
-          **overrides: Any):
-    """Builds the compiled Keras model of a registered task.
-
-    Args:
-        name: a registered task name (see :func:`list_models`).
-        weights: ``None`` for random initialisation, ``"pretrained"`` for the
-            published weights (options not given then default to the published
-            model's), or a path to a ``.keras`` / ``.weights.h5`` file; see
-            :mod:`rnnzoo.weights`.
-        freeze_encoder: with ``weights``, freeze every loaded layer except the
-            output head (transfer learning).
-        strategy: an optional ``tf.distribute.Strategy``; the model is built and
-            compiled inside ``strategy.scope()``.
-        **overrides: task options (see ``describe(name)["options"]``); every one
-            is validated before anything is built.
-
-    Returns:
-        A compiled ``keras.Model`` ready for ``model.fit``.
-
-    Raises:
-        ValueError: for an unknown task or an invalid option, naming the option,
-            the value received and what is allowed.
-
-    Example:
-
-    >>> model = rnnzoo.build("classification", cell="gru", units=32, depth=2)
-    """
-    spec = get(name)
-    if isinstance(weights, str) and weights == "pretrained":
-        from rnnzoo import weights as weights_module
-
-        overrides = {**weights_module.published_options(name), **overrides}
-    config = spec.resolve(overrides)
-    if strategy is not None:
-        with strategy.scope():
-            model = spec.builder(**config)
-            model = _apply_weights(spec, model, config, weights, freeze_encoder)
-    else:
-        model = spec.builder(**config)
-        model = _apply_weights(spec, model, config, weights, freeze_encoder)
-    return model
-
-
-def _apply_weights(spec: TaskSpec, model: Any, config: dict, weights: Any,
-                   freeze_encoder: bool = False):
-    if weights is None:
-        if freeze_encoder:
-            raise ValueError(
-                "`freeze_encoder=True` needs weights to freeze. Received: weights=None."
-            )
-        return model
-    try:
-        from rnnzoo import weights as weights_module
-    except ImportError:  # pragma: no cover - only before the weights module exists
-        weights_module = None
-    loader = getattr(weights_module, "load_into", None)
-    if loader is None:
-        raise ValueError(
-            f"`weights` must be None in this version of rnnzoo. Received: weights={weights!r}."
-        )
-    return loader(model, spec, config, weights, freeze_encoder=freeze_encoder)
-
-
-_loaded = False
-
-
-def _ensure_tasks_loaded() -> None:
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        import rnnzoo.tasks  # noqa: F401  (registers every task)
-
-
-def recurrent_options(
-    *,
-    cell: str = "lstm",
-    units: int = 64,
-    depth: int = 1,
-    bidirectional: bool = False,
-    dropout: float = 0.0,
-    learning_rate: float = 1e-3,
-) -> list[Option]:
-    """The recurrent options every task accepts, with task-specific defaults."""
-    from rnnzoo.layers import recurrent
-
-    return [
-        Option(
-            "cell",
-            cell,
-            str,
-            choices=recurrent.available_cells,
-            help="recurrent cell type; 'feedforward' is the no-recurrence baseline",
-        ),
-        Option("units", units, int, low=1, help="hidden units per recurrent layer"),
-        Option("depth", depth, int, low=1, high=16, help="number of stacked recurrent layers"),
-        Option("bidirectional", bidirectional, bool, help="wrap each layer in Bidirectional"),
-        Option(
-            "dropout",
-            dropout,
-            float,
-            low=0.0,
-            high=1.0,
-            high_inclusive=False,
-            help="dropout rate on the inputs of every recurrent layer",
-        ),
-        Option(
-            "learning_rate",
-            learning_rate,
-            float,
-            low=0.0,
-            low_inclusive=False,
-            help="Adam learning rate of the compiled model",
-        ),
-    ]
-
-
-def recurrent_search_space(
-    *,
-    units: tuple[int, int, int] = (16, 128, 16),
-    depth: tuple[int, int] = (1, 3),
-    bidirectional: bool = True,
-    **extra: dict,
-) -> dict[str, dict]:
-    """The keras-tuner search space every task shares, with task-specific ranges.
-
-    Args:
-        units: ``(min, max, step)`` of the hidden width.
-        depth: ``(min, max)`` stacked layers.
-        bidirectional: whether ``bidirectional`` is searched (tasks that generate
-            left to right pass ``False``).
-        **extra: further task options and their specs (for example ``attention``).
-
-    Returns:
-        ``{option: spec}`` for :func:`register`'s ``search_space``; the cells not
-        available at tuning time are dropped by :mod:`rnnzoo.tuning`.
-    """
-    space = {
-        "cell": {"type": "choice", "values": ["simple", "lstm", "gru", "abc", "clockwork"]},
-        "units": {"type": "int", "min": units[0], "max": units[1], "step": units[2]},
-        "depth": {"type": "int", "min": depth[0], "max": depth[1]},
-    }
-    if bidirectional:
-        space["bidirectional"] = {"type": "choice", "values": [False, True]}
-    space.update(extra)
-    space["dropout"] = {"type": "float", "min": 0.0, "max": 0.4, "step": 0.1}
-    space["learning_rate"] = {"type": "float", "min": 1e-4, "max": 1e-2, "sampling": "log"}
-    return space

@@ -1,20 +1,49 @@
-"""Recurrent layers and the recurrent block.
+"""Recurrent layers, the cell table and the recurrent block.
 
 Keras' built-in ``SimpleRNN``, ``LSTM``, ``GRU`` and ``Bidirectional`` are used
-as they are; rnnzoo adds only the layers Keras lacks.
+as they are; rnnzoo adds only the layers Keras lacks, one family per module:
+
+- :mod:`~rnnzoo.layers.abc_rnn`: the explicit A/B/C simple RNN (cell + RNN wrapper);
+- :mod:`~rnnzoo.layers.clockwork`: the Clockwork RNN (cell + RNN wrapper);
+- :mod:`~rnnzoo.layers.feedforward`: the no-recurrence baseline with the same interface;
+- :mod:`~rnnzoo.layers.recurrent`: the cell table (``cell=`` in every task) and the
+  recurrent block (depth, Bidirectional);
+- :mod:`~rnnzoo.layers.walk`: walking a model's layers with public Keras attributes.
 """
 
-from rnnzoo.layers.recurrent import available_cells, make_rnn_layer, recurrent_block, register_cell
-from rnnzoo.layers.abc_rnn import ABCSimpleRNN, ABCSimpleRNNCell  # registers cell="abc"
-from rnnzoo.layers.clockwork import ClockworkRNN, ClockworkRNNCell  # registers cell="clockwork"
+from rnnzoo.layers.abc_rnn import ABCSimpleRNN, ABCSimpleRNNCell
+from rnnzoo.layers.clockwork import ClockworkRNN, ClockworkRNNCell
+from rnnzoo.layers.feedforward import FeedForward
+from rnnzoo.layers.recurrent import (
+    CellSpec,
+    available_cells,
+    get_cell,
+    layer_width,
+    make_rnn_layer,
+    recurrent_block,
+    recurrent_cells,
+    register_cell,
+    state_sizes,
+    unregister_cell,
+)
+from rnnzoo.layers.walk import iter_layers, recurrent_layers
 
 __all__ = [
     "ABCSimpleRNN",
     "ABCSimpleRNNCell",
+    "CellSpec",
     "ClockworkRNN",
     "ClockworkRNNCell",
+    "FeedForward",
     "available_cells",
+    "get_cell",
+    "iter_layers",
+    "layer_width",
     "make_rnn_layer",
     "recurrent_block",
+    "recurrent_cells",
+    "recurrent_layers",
     "register_cell",
+    "state_sizes",
+    "unregister_cell",
 ]

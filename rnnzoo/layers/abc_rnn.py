@@ -19,7 +19,7 @@ import keras
 from keras import ops
 from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
-from rnnzoo.layers.recurrent import register_cell
+from rnnzoo import _validation as v
 
 __all__ = ["ABCSimpleRNNCell", "ABCSimpleRNN"]
 
@@ -31,19 +31,6 @@ _DEFAULT_INITIALIZERS = {
     "b_h": "zeros",
     "b_y": "zeros",
 }
-
-
-def _check_positive_int(name, value, allow_none=False):
-    if allow_none and value is None:
-        return
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        allowed = "a positive integer or None" if allow_none else "a positive integer"
-        raise ValueError(f"`{name}` must be {allowed}. Received: {name}={value!r}")
-
-
-def _check_rate(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ValueError(f"`{name}` must be a float in [0, 1). Received: {name}={value!r}")
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
@@ -104,10 +91,10 @@ class ABCSimpleRNNCell(keras.layers.Layer, DropoutRNNCell):
         seed: int | None = None,
         **kwargs,
     ):
-        _check_positive_int("units", units)
-        _check_positive_int("output_units", output_units, allow_none=True)
-        _check_rate("dropout", dropout)
-        _check_rate("recurrent_dropout", recurrent_dropout)
+        v.check_positive_int("units", units)
+        v.check_positive_int("output_units", output_units, allow_none=True)
+        v.check_rate("dropout", dropout)
+        v.check_rate("recurrent_dropout", recurrent_dropout)
         super().__init__(**kwargs)
         self.units = units
         self.output_units = output_units
@@ -357,19 +344,3 @@ class ABCSimpleRNN(keras.layers.RNN):
     def from_config(cls, config):
         return cls(**config)
 
-
-def _abc_factory(units, *, return_sequences, return_state, dropout, go_backwards, name,
-                 **cell_kwargs):
-    """``cell="abc"`` in the recurrent block: an :class:`ABCSimpleRNN` (y = h by default)."""
-    return ABCSimpleRNN(
-        units,
-        return_sequences=return_sequences,
-        return_state=return_state,
-        dropout=dropout,
-        go_backwards=go_backwards,
-        name=name,
-        **cell_kwargs,
-    )
-
-
-register_cell("abc", _abc_factory)

@@ -45,7 +45,7 @@ import keras
 from keras import ops
 from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
-from rnnzoo.layers.recurrent import register_cell
+from rnnzoo import _validation as v
 
 __all__ = ["ClockworkRNNCell", "ClockworkRNN", "default_num_modules"]
 
@@ -83,11 +83,6 @@ def _take_rows(x, index):
 def _unstack(x, num, axis):
     """``ops.unstack`` through split and squeeze (gradients: one concat, no slice grads)."""
     return [ops.squeeze(p, axis) for p in ops.split(x, num, axis=axis)]
-
-
-def _check_rate(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ValueError(f"`{name}` must be a float in [0, 1). Received: {name}={value!r}")
 
 
 def _resolve_periods(units, num_modules, periods):
@@ -188,8 +183,8 @@ class ClockworkRNNCell(keras.layers.Layer, DropoutRNNCell):
         **kwargs,
     ):
         num_modules, periods = _resolve_periods(units, num_modules, periods)
-        _check_rate("dropout", dropout)
-        _check_rate("recurrent_dropout", recurrent_dropout)
+        v.check_rate("dropout", dropout)
+        v.check_rate("recurrent_dropout", recurrent_dropout)
         super().__init__(**kwargs)
         self.units = units
         self.num_modules = num_modules
@@ -619,24 +614,3 @@ class ClockworkRNN(keras.layers.RNN):
     def from_config(cls, config):
         return cls(**config)
 
-
-def _clockwork_factory(units, *, return_sequences, return_state, dropout, go_backwards, name,
-                       **cell_kwargs):
-    """``cell="clockwork"`` in the recurrent block.
-
-    Default modules: ``g`` = the largest of 8, 4, 2, 1 dividing ``units``, with
-    periods ``1, 2, ..., 2^(g-1)`` (pass ``num_modules`` or ``periods`` through
-    ``cell_kwargs`` to change them).
-    """
-    return ClockworkRNN(
-        units,
-        return_sequences=return_sequences,
-        return_state=return_state,
-        dropout=dropout,
-        go_backwards=go_backwards,
-        name=name,
-        **cell_kwargs,
-    )
-
-
-register_cell("clockwork", _clockwork_factory)

@@ -31,7 +31,7 @@ from rnnzoo import registry
 from rnnzoo.data import captioning as data
 from rnnzoo.layers.recurrent import FEEDFORWARD
 from rnnzoo.registry import Option
-from rnnzoo.tasks.common import compile_model
+from rnnzoo.tasks.common import compile_model, recurrent_options, recurrent_search_space
 from rnnzoo.tasks.translation import (
     DecoderStack,
     check_generate_args,
@@ -384,7 +384,7 @@ def _check_image_size(value):
            '"caption_in": int ids (batch, time)}, 0 = padding, caption_in starts with <start>',
     outputs="next-word probabilities (batch, time, vocab_size)",
     options=[
-        *registry.recurrent_options(cell="lstm", units=128, learning_rate=3e-3),
+        *recurrent_options(cell="lstm", units=128, learning_rate=3e-3),
         vocabulary_option("vocabulary",
                           "rnnzoo.text.Vocabulary of the captions (default: built-in)"),
         Option("vocab_size", None, int, low=5, allow_none=True,
@@ -405,7 +405,7 @@ def _check_image_size(value):
     metrics=["token_accuracy"],
     datasets={"builtin": data.load_builtin, "tfds": data.load_tfds},
     tfds_name="coco_captions",
-    search_space=registry.recurrent_search_space(units=(32, 256, 32), depth=(1, 2),
+    search_space=recurrent_search_space(units=(32, 256, 32), depth=(1, 2),
                                                  bidirectional=False),
     objective=("val_loss", "min"),
     allows_bidirectional=False,

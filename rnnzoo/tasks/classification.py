@@ -8,7 +8,12 @@ from rnnzoo import registry
 from rnnzoo.data import classification as data
 from rnnzoo.layers.recurrent import recurrent_block
 from rnnzoo.registry import Option
-from rnnzoo.tasks.common import compile_model, recurrent_kwargs
+from rnnzoo.tasks.common import (
+    compile_model,
+    recurrent_kwargs,
+    recurrent_options,
+    recurrent_search_space,
+)
 
 __all__ = ["build_classification"]
 
@@ -33,7 +38,7 @@ def _baseline_report(model, test_ds) -> dict:
     inputs="int token ids (batch, time), 0 = padding; or floats (batch, time, num_features)",
     outputs="class probabilities (batch, num_classes)",
     options=[
-        *registry.recurrent_options(cell="lstm", units=64),
+        *recurrent_options(cell="lstm", units=64),
         Option("num_classes", data.BUILTIN["num_classes"], int, low=2,
                help="number of classes of the softmax head"),
         Option("vocab_size", None, int, low=2, allow_none=True,
@@ -46,7 +51,7 @@ def _baseline_report(model, test_ds) -> dict:
     metrics=["accuracy"],
     datasets={"builtin": data.load_builtin, "tfds": data.load_tfds},
     tfds_name="imdb_reviews",
-    search_space=registry.recurrent_search_space(),
+    search_space=recurrent_search_space(),
     objective=("val_accuracy", "max"),
     demo={"epochs": 3, "data": {"num_examples": 4000}, "report": _baseline_report},
     tiny={

@@ -1,4 +1,9 @@
-"""Helpers shared by the task builders."""
+"""What every task builder shares: the recurrent options, the search space, compiling.
+
+A task file declares ``options=[*recurrent_options(...), ...]`` and
+``search_space=recurrent_search_space(...)`` next to its builder, and ends the
+builder with :func:`compile_model`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,16 @@ from typing import Any
 
 import keras
 
-__all__ = ["compile_model", "RECURRENT_KEYS", "recurrent_kwargs"]
+from rnnzoo.layers.recurrent import available_cells
+from rnnzoo.registry import Option
+
+__all__ = [
+    "compile_model",
+    "RECURRENT_KEYS",
+    "recurrent_kwargs",
+    "recurrent_options",
+    "recurrent_search_space",
+]
 
 RECURRENT_KEYS = ("cell", "units", "depth", "bidirectional", "dropout")
 
@@ -22,3 +36,77 @@ def compile_model(model: keras.Model, *, learning_rate: float, loss: Any, metric
     optimizer = keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm)
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
     return model
+
+
+def recurrent_options(
+    *,
+    cell: str = "lstm",
+    units: int = 64,
+    depth: int = 1,
+    bidirectional: bool = False,
+    dropout: float = 0.0,
+    learning_rate: float = 1e-3,
+) -> list[Option]:
+    """The recurrent options every task accepts, with task-specific defaults."""
+    return [
+        Option(
+            "cell",
+            cell,
+            str,
+            choices=available_cells,
+            help="recurrent cell type; 'feedforward' is the no-recurrence baseline",
+        ),
+        Option("units", units, int, low=1, help="hidden units per recurrent layer"),
+        Option("depth", depth, int, low=1, high=16, help="number of stacked recurrent layers"),
+        Option("bidirectional", bidirectional, bool, help="wrap each layer in Bidirectional"),
+        Option(
+            "dropout",
+            dropout,
+            float,
+            low=0.0,
+            high=1.0,
+            high_inclusive=False,
+            help="dropout rate on the inputs of every recurrent layer",
+        ),
+        Option(
+            "learning_rate",
+            learning_rate,
+            float,
+            low=0.0,
+            low_inclusive=False,
+            help="Adam learning rate of the compiled model",
+        ),
+    ]
+
+
+def recurrent_search_space(
+    *,
+    units: tuple[int, int, int] = (16, 128, 16),
+    depth: tuple[int, int] = (1, 3),
+    bidirectional: bool = True,
+    **extra: dict,
+) -> dict[str, dict]:
+    """The keras-tuner search space every task shares, with task-specific ranges.
+
+    Args:
+        units: ``(min, max, step)`` of the hidden width.
+        depth: ``(min, max)`` stacked layers.
+        bidirectional: whether ``bidirectional`` is searched (tasks that generate
+            left to right pass ``False``).
+        **extra: further task options and their specs (for example ``attention``).
+
+    Returns:
+        ``{option: spec}`` for :func:`register`'s ``search_space``; the cells not
+        available at tuning time are dropped by :mod:`rnnzoo.tuning`.
+    """
+    space = {
+        "cell": {"type": "choice", "values": ["simple", "lstm", "gru", "abc", "clockwork"]},
+        "units": {"type": "int", "min": units[0], "max": units[1], "step": units[2]},
+        "depth": {"type": "int", "min": depth[0], "max": depth[1]},
+    }
+    if bidirectional:
+        space["bidirectional"] = {"type": "choice", "values": [False, True]}
+    space.update(extra)
+    space["dropout"] = {"type": "float", "min": 0.0, "max": 0.4, "step": 0.1}
+    space["learning_rate"] = {"type": "float", "min": 1e-4, "max": 1e-2, "sampling": "log"}
+    return space

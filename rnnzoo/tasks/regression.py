@@ -26,7 +26,12 @@ from rnnzoo import registry
 from rnnzoo.data import regression as data
 from rnnzoo.layers.recurrent import recurrent_block
 from rnnzoo.registry import Option
-from rnnzoo.tasks.common import compile_model, recurrent_kwargs
+from rnnzoo.tasks.common import (
+    compile_model,
+    recurrent_kwargs,
+    recurrent_options,
+    recurrent_search_space,
+)
 
 __all__ = ["build_regression", "adapt_normalization", "output_layout"]
 
@@ -144,7 +149,7 @@ def adapt_normalization(model: keras.Model, adapt_data) -> keras.Model:
     inputs="floats (batch, time, num_features)",
     outputs="floats (batch, [time,] [horizon,] num_outputs); horizon axis only if horizon > 1",
     options=[
-        *registry.recurrent_options(cell="lstm", units=64, learning_rate=5e-3),
+        *recurrent_options(cell="lstm", units=64, learning_rate=5e-3),
         Option("num_features", data.BUILTIN["num_features"], int, low=1,
                help="features per input time step"),
         Option("num_outputs", data.BUILTIN["num_outputs"], int, low=1,
@@ -163,7 +168,7 @@ def adapt_normalization(model: keras.Model, adapt_data) -> keras.Model:
     metrics=["rmse", "mae", "mse"],
     datasets={"builtin": data.load_builtin, "tfds": data.load_tfds},
     tfds_name="cherry_blossoms",
-    search_space=registry.recurrent_search_space(),
+    search_space=recurrent_search_space(),
     objective=("val_rmse", "min"),
     demo={"epochs": 4, "data": {"stride": 2}, "report": _persistence_report},
     tiny={

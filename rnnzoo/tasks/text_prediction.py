@@ -30,7 +30,7 @@ from rnnzoo.layers.recurrent import FEEDFORWARD, make_rnn_layer
 from rnnzoo.metrics import MaskedAccuracy, Perplexity
 from rnnzoo.registry import Option
 from rnnzoo.tasks import decoding
-from rnnzoo.tasks.common import compile_model
+from rnnzoo.tasks.common import compile_model, recurrent_options, recurrent_search_space
 from rnnzoo.text import END_ID, PAD_ID, START_ID, Vocabulary, as_vocabulary
 
 __all__ = ["TextPredictionModel", "build_text_prediction"]
@@ -323,7 +323,7 @@ def _demo_report(model, test_ds) -> dict:
     inputs="int token ids (batch, time): <start> t1 t2 ..., 0 = padding at the end",
     outputs="next-token probabilities (batch, time, vocab_size)",
     options=[
-        *registry.recurrent_options(cell="lstm", units=256),
+        *recurrent_options(cell="lstm", units=256),
         Option("vocabulary", None, type=(Vocabulary, list, tuple, dict), allow_none=True,
                validator=_check_vocabulary,
                help="an rnnzoo.text.Vocabulary (rnnzoo.text.build_vocabulary(texts)) or a token "
@@ -335,7 +335,7 @@ def _demo_report(model, test_ds) -> dict:
     metrics=["perplexity", "accuracy"],
     datasets={"builtin": data.load_builtin, "tfds": data.load_tfds},
     tfds_name="tiny_shakespeare",
-    search_space=registry.recurrent_search_space(units=(64, 512, 64), bidirectional=False),
+    search_space=recurrent_search_space(units=(64, 512, 64), bidirectional=False),
     objective=("val_perplexity", "min"),
     allows_bidirectional=False,
     demo={

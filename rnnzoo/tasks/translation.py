@@ -43,7 +43,7 @@ from rnnzoo import registry
 from rnnzoo.data import translation as data
 from rnnzoo.layers.recurrent import FEEDFORWARD, make_rnn_layer
 from rnnzoo.registry import Option
-from rnnzoo.tasks.common import compile_model
+from rnnzoo.tasks.common import compile_model, recurrent_options, recurrent_search_space
 
 __all__ = ["Seq2Seq", "build_translation", "evaluate_generation", "ATTENTIONS", "METHODS"]
 
@@ -580,7 +580,7 @@ def _demo_report(model, test_ds) -> dict:
            "0 = padding, target_in starts with <start>",
     outputs="next-token probabilities (batch, target_time, target_vocab_size)",
     options=[
-        *registry.recurrent_options(cell="lstm", units=64, learning_rate=5e-3),
+        *recurrent_options(cell="lstm", units=64, learning_rate=5e-3),
         Option("attention", "luong", str, choices=ATTENTIONS,
                help="attention over the encoder outputs: none, bahdanau (additive), luong (dot)"),
         vocabulary_option("source_vocabulary",
@@ -597,7 +597,7 @@ def _demo_report(model, test_ds) -> dict:
     metrics=["token_accuracy"],
     datasets={"builtin": data.load_builtin, "tfds": data.load_tfds},
     tfds_name="ted_hrlr_translate",
-    search_space=registry.recurrent_search_space(
+    search_space=recurrent_search_space(
         attention={"type": "choice", "values": list(ATTENTIONS)},
     ),
     objective=("val_loss", "min"),

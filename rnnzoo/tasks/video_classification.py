@@ -29,7 +29,12 @@ from rnnzoo import registry
 from rnnzoo.data import video_classification as data
 from rnnzoo.layers.recurrent import recurrent_block
 from rnnzoo.registry import Option
-from rnnzoo.tasks.common import compile_model, recurrent_kwargs
+from rnnzoo.tasks.common import (
+    compile_model,
+    recurrent_kwargs,
+    recurrent_options,
+    recurrent_search_space,
+)
 
 __all__ = ["build_video_classification", "BACKBONES"]
 
@@ -117,7 +122,7 @@ def _mobilenet(x, height, width, channels, embedding_dim, backbone_weights):
     inputs="floats in [0, 1] (batch, frames, height, width, channels)",
     outputs="class probabilities (batch, num_classes)",
     options=[
-        *registry.recurrent_options(cell="lstm", units=64, learning_rate=2e-3),
+        *recurrent_options(cell="lstm", units=64, learning_rate=2e-3),
         Option("frames", data.BUILTIN["frames"], int, low=1, high=4096,
                help="frames per clip"),
         Option("image_size", data.BUILTIN["image_size"], (int, tuple),
@@ -137,7 +142,7 @@ def _mobilenet(x, height, width, channels, embedding_dim, backbone_weights):
     metrics=["accuracy"],
     datasets={"builtin": data.load_builtin, "tfds": data.load_tfds},
     tfds_name="ucf101",
-    search_space=registry.recurrent_search_space(),
+    search_space=recurrent_search_space(),
     objective=("val_accuracy", "max"),
     demo={
         "epochs": 2,
