@@ -11,7 +11,7 @@ Checked with Keras 3.15.1 and keras-tuner 1.4.7 (the ranges ``pyproject.toml`` p
 
 from __future__ import annotations
 
-__all__: list[str] = []
+__all__ = ["tensorboard_only_when_used"]
 
 # --------------------------------------------------------------------------- layers
 
@@ -22,3 +22,21 @@ __all__: list[str] = []
 # --------------------------------------------------------------------------- distribute
 
 # --------------------------------------------------------------------------- tuning
+
+
+def tensorboard_only_when_used(tuner_class):
+    """A subclass of a keras-tuner tuner class that imports TensorBoard only when it is used.
+
+    keras-tuner 1.4.7 calls ``Tuner._configure_tensorboard_dir`` for every trial,
+    which imports ``tensorboard`` to patch a ``TensorBoard`` callback if there is
+    one; TensorFlow 2.21 no longer installs tensorboard, so every trial would fail.
+    keras-tuner has no public switch for this. Checked: keras-tuner 1.4.7.
+    """
+
+    class TensorBoardWhenUsed(tuner_class):
+        def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
+            if any(type(c).__name__ == "TensorBoard" for c in callbacks):
+                super()._configure_tensorboard_dir(callbacks, trial, execution)
+
+    TensorBoardWhenUsed.__name__ = TensorBoardWhenUsed.__qualname__ = tuner_class.__name__
+    return TensorBoardWhenUsed

@@ -35,6 +35,10 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from rnnzoo import _compat, layers, registry
+from rnnzoo._validation import suggest
+from rnnzoo.factory import build
+
 __all__ = ["hypermodel", "objective", "make_tuner", "TUNERS", "is_distributed_worker"]
 
 #: The tuner names :func:`make_tuner` and ``rnnzoo tune --tuner`` accept.
@@ -59,8 +63,6 @@ def objective(name: str):
     'val_accuracy'
     """
     import keras_tuner
-
-    from rnnzoo import registry
 
     metric, direction = registry.get(name).objective
     return keras_tuner.Objective(metric, direction=direction)
@@ -105,9 +107,7 @@ def _searched(spec, fixed: dict) -> dict[str, dict]:
 def _choice_values(spec, option: str, values: list) -> list:
     if option != "cell":
         return list(values)
-    from rnnzoo.layers import available_cells
-
-    cells = available_cells()
+    cells = layers.available_cells()  # read at call time: cells registered later count
     kept = [v for v in values if v in cells]
     if not kept:
         raise ValueError(
@@ -166,7 +166,7 @@ def _tuner_class(kind: str):
     base = {"random": keras_tuner.RandomSearch, "bayesian": keras_tuner.BayesianOptimization,
             "hyperband": keras_tuner.Hyperband}[kind]
 
-    class Tuner(base):
+    class Tuner(_compat.tensorboard_only_when_used(base)):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self.trials_run: list[str] = []
@@ -174,12 +174,6 @@ def _tuner_class(kind: str):
         def on_trial_end(self, trial):
             super().on_trial_end(trial)
             self.trials_run.append(trial.trial_id)
-
-        def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
-            # keras-tuner imports tensorboard for every trial, but needs it only to
-            # patch a TensorBoard callback; TensorFlow 2.21 no longer installs it.
-            if any(type(c).__name__ == "TensorBoard" for c in callbacks):
-                super()._configure_tensorboard_dir(callbacks, trial, execution)
 
     Tuner.__name__ = Tuner.__qualname__ = base.__name__
     _TUNER_CLASSES[kind] = Tuner
@@ -208,8 +202,6 @@ def _hypermodel_class():
         """
 
         def __init__(self, task: str, fixed: dict[str, Any]):
-            from rnnzoo import registry
-
             spec = registry.get(task)
             spec.resolve(fixed)  # a bad fixed option fails here, not in the first trial
             super().__init__(name=f"rnnzoo_{task}")
@@ -228,14 +220,12 @@ def _hypermodel_class():
             Returns:
                 The compiled ``keras.Model`` from :func:`rnnzoo.build`.
             """
-            from rnnzoo import registry
-
             spec = registry.get(self.task)
             values = {
                 option: _define(hp, spec, option, entry)
                 for option, entry in self.search_space.items()
             }
-            return registry.build(self.task, **values, **self.fixed)
+            return build(self.task, **values, **self.fixed)
 
         def fit(self, hp, model, *args, **kwargs):
             """Trains ``model`` with ``model.fit`` (Hyperband's ``epochs`` and
@@ -328,8 +318,6 @@ def make_tuner(
     >>> tuner = rnnzoo.tuning.make_tuner("classification", "hyperband", max_epochs=4)
     >>> tuner.search(train_ds, validation_data=val_ds)
     """
-    from rnnzoo.registry import suggest
-
     if tuner not in TUNERS:
         raise ValueError(
             f"`tuner` must be one of {list(TUNERS)}. Received: tuner={tuner!r}."

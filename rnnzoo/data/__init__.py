@@ -13,14 +13,14 @@ from typing import Any
 
 __all__ = ["load", "SPLITS", "SOURCES"]
 
+from rnnzoo._validation import suggest
+
 SPLITS = ("train", "validation", "test")
 SOURCES = ("builtin", "tfds")
 
 
 def check_split(split: str) -> str:
     if split not in SPLITS:
-        from rnnzoo.registry import suggest
-
         raise ValueError(
             f"`split` must be one of {list(SPLITS)}. Received: split={split!r}.{suggest(split, SPLITS)}"
         )
@@ -67,8 +67,6 @@ def load(
     check_split(split)
     check_batch_size(batch_size)
     if source not in spec.datasets:
-        from rnnzoo.registry import suggest
-
         raise ValueError(
             f"`source` must be one of {sorted(spec.datasets)} for task '{task}'. "
             f"Received: source={source!r}.{suggest(source, spec.datasets)}"

@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnzoo.data import check_batch_size, check_split
+from rnnzoo.text import build_vocabulary
 
 __all__ = [
     "BUILTIN",
@@ -190,8 +191,6 @@ def builtin_vocabulary():
     Returns:
         A :class:`rnnzoo.text.Vocabulary` holding every word the generator writes.
     """
-    from rnnzoo.text import build_vocabulary
-
     words = ["a", "there", "is", "are", "and", "to", "the", "of", "left", "right", "on", "at",
              "top", "bottom", "in", "middle", "big", "small", *_COUNTS.values(), *COLOURS,
              *SHAPES, *[f"{s}s" for s in SHAPES]]
@@ -350,8 +349,6 @@ def tfds_vocabulary(*, max_tokens: int = 10000, data_dir: str | None = None,
         A :class:`rnnzoo.text.Vocabulary`.
     """
     import tensorflow_datasets as tfds
-
-    from rnnzoo.text import build_vocabulary
 
     key = (max_tokens, data_dir, adapt_examples)
     if key not in _VOCAB_CACHE:

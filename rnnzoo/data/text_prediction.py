@@ -27,7 +27,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from rnnzoo.data import check_batch_size, check_split
-from rnnzoo.text import PAD_ID, RESERVED_TOKENS, Vocabulary, as_vocabulary
+from rnnzoo.text import PAD_ID, RESERVED_TOKENS, Vocabulary, as_vocabulary, build_vocabulary
 
 __all__ = [
     "BUILTIN",
@@ -329,8 +329,6 @@ def tfds_vocabulary(
         raise ValueError(f"`level` must be one of ['char', 'word']. Received: level={level!r}")
     key = (max_tokens, data_dir)
     if key not in _TFDS_VOCAB_CACHE:
-        from rnnzoo.text import build_vocabulary
-
         _TFDS_VOCAB_CACHE[key] = build_vocabulary(
             [_tfds_text("train", data_dir, download)], level="word", max_tokens=max_tokens
         )

@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnzoo.data import check_batch_size, check_split
+from rnnzoo.text import build_vocabulary
 
 __all__ = [
     "BUILTIN",
@@ -233,8 +234,6 @@ def builtin_vocabularies():
         :class:`rnnzoo.text.Vocabulary` objects holding every word the
         generator can produce.
     """
-    from rnnzoo.text import build_vocabulary
-
     en, fr = _all_words()
     # dict.fromkeys keeps first occurrences in order: the vocabularies are fixed.
     return (
@@ -405,8 +404,6 @@ def tfds_vocabularies(
     Returns:
         ``(source_vocabulary, target_vocabulary)``.
     """
-    from rnnzoo.text import build_vocabulary
-
     key = (config, max_tokens, data_dir, adapt_examples)
     if key not in _VOCAB_CACHE:
         pairs = _tfds_pairs(config, "train", data_dir, download, adapt_examples)
