@@ -253,6 +253,17 @@ def test_bad_mirror_scheme_is_a_value_error(monkeypatch):
         weights.fetch(TASK)
 
 
+@pytest.mark.parametrize("kwargs, match", [
+    ({"timeout": 0}, "`timeout` must be"), ({"timeout": float("nan")}, "`timeout` must be"),
+    ({"retries": -1}, "`retries` must be"), ({"retries": 1.5}, "`retries` must be"),
+])
+def test_bad_download_settings_are_value_errors_before_any_request(server, kwargs, match):
+    with pytest.raises(ValueError, match=match) as info:
+        weights.fetch(TASK, progress=False, **kwargs)
+    assert "Received" in str(info.value)
+    assert server.requests == [] and _leftovers() == []
+
+
 def test_offline_mode_makes_no_network_call_and_says_what_to_do(server, monkeypatch):
     def no_network(*args, **kwargs):
         raise AssertionError("network used in offline mode")

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import inspect
 import math
-from typing import Any
 
 import keras
 import numpy as np
@@ -43,7 +42,14 @@ from keras import ops
 from rnnzoo.callbacks import autodiff
 from rnnzoo.callbacks.tracing import Tracer, recurrent_layers
 
-__all__ = ["weight_groups", "measure_gradients", "retention", "log10"]
+__all__ = [
+    "weight_groups",
+    "check_compiled",
+    "gradient_pass",
+    "measure_gradients",
+    "retention",
+    "log10",
+]
 
 
 def weight_groups(model) -> list[tuple[str, list]]:
