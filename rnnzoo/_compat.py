@@ -11,13 +11,78 @@ Checked with Keras 3.15.1 and keras-tuner 1.4.7 (the ranges ``pyproject.toml`` p
 
 from __future__ import annotations
 
-__all__ = ["tensorboard_only_when_used"]
+import contextlib
+import sys
+from typing import Any, Callable, Iterable, Iterator
+
+__all__ = ["tensorboard_only_when_used", "replaced_rnn_loops", "running_fit_arguments"]
 
 # --------------------------------------------------------------------------- layers
 
 # --------------------------------------------------------------------------- export
 
 # --------------------------------------------------------------------------- callbacks
+
+
+@contextlib.contextmanager
+def replaced_rnn_loops(loops: Iterable[tuple[Any, Callable]]) -> Iterator[None]:
+    """While active, each ``keras.layers.RNN`` runs its given loop instead of its own.
+
+    ``keras.layers.RNN.call`` prepares the sequences, initial states and mask,
+    then hands the whole time loop to ``self.inner_loop(sequences=...,
+    initial_state=..., mask=..., training=...)`` and expects ``(last_output,
+    outputs, states)`` back (``LSTM``, ``GRU`` and rnnzoo's layers override
+    ``inner_loop`` with the same signature). An instance attribute named
+    ``inner_loop`` shadows the class's method, for that layer only, wherever
+    the layer is called from (a functional or subclassed model, a
+    ``Bidirectional`` wrapper, a nested model). The gradient monitor needs this
+    to add its probe ``eps_t`` to the state carried between steps.
+
+    Why no public way: Keras has no hook into an RNN layer's time loop, and the
+    alternatives change the model: assigning another ``cell`` to a built layer
+    is refused (its tracker is locked) and re-tracks weights; rebuilding the
+    model from its config does not reach subclassed models. Checked: Keras
+    3.15.1, TensorFlow backend.
+
+    Args:
+        loops: ``(layer, loop)`` pairs; ``loop(sequences, initial_state, mask,
+            training=False)`` returns ``(last_output, outputs, states)``.
+    """
+    installed = []
+    try:
+        for layer, loop in loops:
+            object.__setattr__(layer, "inner_loop", loop)  # bypass Keras' attribute tracking
+            installed.append(layer)
+        yield
+    finally:
+        for layer in installed:
+            if "inner_loop" in vars(layer):
+                object.__delattr__(layer, "inner_loop")
+
+
+def running_fit_arguments(model) -> dict | None:
+    """``{"x", "y", "sample_weight"}`` of the ``model.fit`` call running below the caller.
+
+    Keras hands a callback the model but not the training data. The running
+    ``Model.fit`` frame (found on the call stack by its name and its ``self``)
+    still holds its public arguments ``x``, ``y`` and ``sample_weight`` as
+    local variables. Reading another function's frame needs ``sys._getframe``,
+    and relies on ``fit`` keeping those names for its data while the
+    callbacks run; no public API gives a callback the training data. Checked:
+    Keras 3.15.1, TensorFlow backend.
+
+    Returns:
+        The arguments, or ``None`` when the caller does not run inside
+        ``model.fit`` (e.g. inside a custom training loop).
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "fit" and frame.f_locals.get("self") is model:
+            local = frame.f_locals
+            return {"x": local.get("x"), "y": local.get("y"),
+                    "sample_weight": local.get("sample_weight")}
+        frame = frame.f_back
+    return None
 
 # --------------------------------------------------------------------------- distribute
 

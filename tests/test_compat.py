@@ -15,6 +15,97 @@ from rnnzoo import _compat
 HINT = "Keras/keras-tuner changed a private API that rnnzoo/_compat.py relies on: "
 
 
+# --------------------------------------------------------------------------- callbacks
+
+
+@pytest.mark.parametrize("name", ["RNN", "SimpleRNN", "LSTM", "GRU"])
+def test_rnn_layers_still_run_their_time_loop_through_inner_loop(name):
+    import keras
+
+    method = getattr(getattr(keras.layers, name), "inner_loop", None)
+    assert method is not None, HINT + f"keras.layers.{name}.inner_loop is gone"
+    parameters = inspect.signature(method).parameters
+    assert list(parameters) == ["self", "sequences", "initial_state", "mask", "training"], \
+        HINT + f"keras.layers.{name}.inner_loop{inspect.signature(method)}"
+    assert parameters["training"].default is False, HINT + str(parameters["training"])
+
+
+def test_replaced_rnn_loops_routes_every_call_of_the_layer_through_the_given_loop():
+    import keras
+    import numpy as np
+
+    x = np.random.default_rng(0).normal(size=(2, 5, 3)).astype("float32")
+    mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], bool)
+    inner = keras.layers.LSTM(4, return_sequences=True, name="lstm")
+    wrapped = keras.layers.Bidirectional(keras.layers.GRU(4), name="bi")
+    model = keras.Sequential([keras.Input((5, 3)), inner, wrapped])
+    expected = np.asarray(model(x))
+    calls = []
+
+    def recording(layer):
+        def loop(sequences, initial_state, mask, training=False):
+            calls.append((layer.name, tuple(sequences.shape), len(initial_state),
+                          None if mask is None else tuple(mask.shape), training))
+            return type(layer).inner_loop(layer, sequences, initial_state, mask, training)
+        return loop
+
+    layers = [inner, wrapped.forward_layer, wrapped.backward_layer]
+    with _compat.replaced_rnn_loops([(layer, recording(layer)) for layer in layers]):
+        assert all("inner_loop" in vars(layer) for layer in layers)
+        traced = np.asarray(model(x, training=False))
+        inner(x, mask=mask)
+    np.testing.assert_allclose(traced, expected, rtol=0, atol=1e-6)
+    forward, backward = wrapped.forward_layer.name, wrapped.backward_layer.name
+    assert calls == [
+        ("lstm", (2, 5, 3), 2, None, False),
+        (forward, (2, 5, 4), 1, None, False),
+        (backward, (2, 5, 4), 1, None, False),
+        ("lstm", (2, 5, 3), 2, (2, 5), False),
+    ], HINT + f"keras.layers.RNN.call no longer hands its loop to self.inner_loop: {calls}"
+    # gone afterwards, even after an exception inside the block
+    assert all("inner_loop" not in vars(layer) for layer in layers)
+    with pytest.raises(RuntimeError, match="boom"):
+        with _compat.replaced_rnn_loops([(inner, recording(inner))]):
+            raise RuntimeError("boom")
+    assert "inner_loop" not in vars(inner)
+    calls.clear()
+    np.testing.assert_allclose(np.asarray(model(x)), expected, rtol=0, atol=0)
+    assert calls == []
+
+
+def test_running_fit_arguments_finds_the_data_of_the_running_fit():
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
+    y = np.arange(8, dtype="float32")
+    sw = np.linspace(0.5, 1.0, 8).astype("float32")
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    seen = []
+
+    class Look(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            seen.append(_compat.running_fit_arguments(self.model))
+
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(_compat.running_fit_arguments(self.model))
+
+    model.fit(x, y, sample_weight=sw, epochs=1, batch_size=4, verbose=0, callbacks=[Look()])
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(4)
+    model.fit(dataset, epochs=1, verbose=0, callbacks=[Look()])
+    assert len(seen) == 4, seen
+    for arguments in seen[:2]:
+        assert arguments is not None, HINT + "no frame of Model.fit with the model as self"
+        assert arguments["x"] is x and arguments["y"] is y and arguments["sample_weight"] is sw, \
+            HINT + f"Model.fit's locals x, y, sample_weight changed: {arguments}"
+    for arguments in seen[2:]:
+        assert arguments["x"] is dataset and arguments["y"] is None, HINT + str(arguments)
+    # outside fit, or for another model: nothing
+    assert _compat.running_fit_arguments(model) is None
+
+
 # --------------------------------------------------------------------------- tuning
 
 

@@ -20,6 +20,7 @@ import pytest
 import keras
 import rnnzoo
 from rnnzoo import weights
+from rnnzoo.weights import download
 from tests.conftest import TASKS
 from tests.weights.server import FileServer
 
@@ -214,14 +215,14 @@ def test_not_found_is_not_retried(server):
 
 def test_recovers_when_the_server_comes_back(server, monkeypatch):
     calls = []
-    real_sleep = weights.time.sleep
+    real_sleep = download.time.sleep
 
     def sleep_and_heal(seconds):
         calls.append(seconds)
         server.mode = "ok"
         real_sleep(0)
 
-    monkeypatch.setattr(weights.time, "sleep", sleep_and_heal)
+    monkeypatch.setattr(download.time, "sleep", sleep_and_heal)
     server.mode = "error"
     path = weights.fetch(TASK, progress=False, retries=3, backoff=0.5)
     assert weights.sha256_of(path) == RECORD["sha256"]
@@ -252,6 +253,17 @@ def test_bad_mirror_scheme_is_a_value_error(monkeypatch):
         weights.fetch(TASK)
 
 
+@pytest.mark.parametrize("kwargs, match", [
+    ({"timeout": 0}, "`timeout` must be"), ({"timeout": float("nan")}, "`timeout` must be"),
+    ({"retries": -1}, "`retries` must be"), ({"retries": 1.5}, "`retries` must be"),
+])
+def test_bad_download_settings_are_value_errors_before_any_request(server, kwargs, match):
+    with pytest.raises(ValueError, match=match) as info:
+        weights.fetch(TASK, progress=False, **kwargs)
+    assert "Received" in str(info.value)
+    assert server.requests == [] and _leftovers() == []
+
+
 def test_offline_mode_makes_no_network_call_and_says_what_to_do(server, monkeypatch):
     def no_network(*args, **kwargs):
         raise AssertionError("network used in offline mode")
@@ -277,12 +289,17 @@ def test_pretrained_without_mirror_uses_the_committed_file_and_no_network(monkey
 
 
 _WORKER = textwrap.dedent("""
-    import importlib.util, sys
-    spec = importlib.util.spec_from_file_location("rnnzoo_weights_alone", sys.argv[1])
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    print(module.fetch(sys.argv[2], progress=False, retries=2, backoff=0.05))
+    import pathlib, sys, types
+    # The download stack alone: the rnnzoo and rnnzoo.weights packages are stood in for,
+    # so neither their __init__ (Keras, TensorFlow) nor the loading module is imported.
+    root = pathlib.Path(sys.argv[1])
+    for name, folder in (("rnnzoo", root), ("rnnzoo.weights", root / "weights")):
+        package = types.ModuleType(name)
+        package.__path__ = [str(folder)]
+        sys.modules[name] = package
+    from rnnzoo.weights import cache
+    assert "keras" not in sys.modules and "tensorflow" not in sys.modules, "heavy import"
+    print(cache.fetch(sys.argv[2], progress=False, retries=2, backoff=0.05))
 """)
 
 
@@ -293,9 +310,10 @@ def test_concurrent_processes_end_with_one_valid_file(server, start_corrupt):
         weights.cache_dir().mkdir(parents=True)
         _cache_file().write_bytes(b"partial")
     env = {**os.environ}
-    # weights.py imports nothing heavy at module level: the workers load it alone
+    # the download stack imports nothing heavy at module level: the workers load it alone
+    package = pathlib.Path(rnnzoo.__file__).parent
     procs = [
-        subprocess.Popen([sys.executable, "-c", _WORKER, weights.__file__, TASK], env=env,
+        subprocess.Popen([sys.executable, "-c", _WORKER, str(package), TASK], env=env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(4)
     ]

@@ -30,7 +30,8 @@ import numpy as np  # noqa: E402
 
 import rnnzoo  # noqa: E402
 from rnnzoo.callbacks import GradientMonitor  # noqa: E402
-from rnnzoo.callbacks.gradient_monitor import _log10, _matplotlib, _save_figure  # noqa: E402
+from rnnzoo.callbacks.measure import log10  # noqa: E402
+from rnnzoo.callbacks.report import matplotlib_classes, save_figure  # noqa: E402
 from rnnzoo.data.classification import generate  # noqa: E402
 from rnnzoo.layers.recurrent import available_cells  # noqa: E402
 
@@ -75,7 +76,7 @@ def train_one(cell, data, args, gain=None):
 
 
 def plot(results, path, args):
-    figure_cls, canvas_cls = _matplotlib()
+    figure_cls, canvas_cls = matplotlib_classes()
     fig = figure_cls(figsize=(11, 4.2), dpi=120)
     canvas_cls(fig)
     axes = fig.subplots(1, 2, sharey=True)
@@ -83,7 +84,7 @@ def plot(results, path, args):
                            (axes[1], "last_curve", f"after epoch {args.epochs}")):
         for r in results:
             # Gradients below float32's range are exactly 0: the line stops there.
-            curve = _log10(r[key])
+            curve = log10(r[key])
             ratio = r[key][0] / r[key][-1]
             text = f"{ratio:.1e}" if ratio > 0 else "0: underflow"
             ax.plot(np.arange(1, len(curve) + 1), curve, color=COLORS[r["cell"]],
@@ -97,7 +98,7 @@ def plot(results, path, args):
     fig.suptitle(f'Backpropagation through time on "recall the first symbol", T = {args.length}'
                  f", {args.units} units", fontsize=11)
     fig.tight_layout()
-    return _save_figure(fig, path)
+    return save_figure(fig, path)
 
 
 def main(argv=None):

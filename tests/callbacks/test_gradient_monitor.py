@@ -15,13 +15,13 @@ import tensorflow as tf
 
 import rnnzoo
 from rnnzoo.callbacks import GradientMonitor
-from rnnzoo.callbacks.gradient_monitor import _recurrent_layers, _Tracer
-from rnnzoo.layers.recurrent import FEEDFORWARD, available_cells
+from rnnzoo.callbacks.tracing import Tracer, recurrent_layers
+from rnnzoo.layers.recurrent import recurrent_cells
 
 from tests.conftest import TASKS, tiny_data, tiny_overrides
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-RECURRENT_CELLS = [c for c in available_cells() if c != FEEDFORWARD]
+RECURRENT_CELLS = recurrent_cells()
 
 
 def _rnn_model(T=7, F=3, U=4, layer=None, classes=2, lr=1e-2, optimizer=None):
@@ -109,11 +109,11 @@ def test_traced_forward_pass_equals_the_model_for_every_cell(cell):
         "classification", cell=cell, depth=2, bidirectional=True))
     x, _ = next(iter(tiny_data("classification")))
     reference = _numbers(model, x)
-    layers = _recurrent_layers(model)
+    layers = recurrent_layers(model)
     assert [name for name, _ in layers] == [
         "rnn_1/forward", "rnn_1/backward", "rnn_2/forward", "rnn_2/backward"]
     with tf.GradientTape() as tape:
-        with _Tracer(tape, layers) as tracer:
+        with Tracer(tape, layers) as tracer:
             traced = _numbers(model, x)
     for a, b in zip(reference, traced):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
@@ -121,6 +121,95 @@ def test_traced_forward_pass_equals_the_model_for_every_cell(cell):
     assert all(tracer.probes[name].shape[1] == steps for name, _ in layers)
     # the patch is gone afterwards
     assert all("inner_loop" not in layer.__dict__ for _, layer in layers)
+
+
+def _regularised_model(loss):
+    inputs = keras.Input((7, 3))
+    h = keras.layers.SimpleRNN(4, kernel_regularizer=keras.regularizers.L2(0.1), name="rnn")(
+        inputs)
+    outputs = keras.layers.Dense(2, activation="softmax", name="head",
+                                 activity_regularizer=keras.regularizers.L1(0.05))(h)
+    model = keras.Model(inputs, outputs)
+    model.compile(keras.optimizers.SGD(1e-2), loss)
+    return model
+
+
+@pytest.mark.parametrize("compiled_loss", [True, False])
+def test_loss_is_the_training_loss_with_regularisation_losses(compiled_loss):
+    # model.losses (a kernel regulariser, an activity regulariser) count as in training:
+    # the monitor's loss, weight gradients and dL/dh_t are those of compute_loss's total,
+    # also for a model whose only loss is model.losses.
+    model = _regularised_model("sparse_categorical_crossentropy" if compiled_loss else None)
+    x, y = _data()
+    result = GradientMonitor().measure(model, x, y)
+    assert len(model.losses) == 2
+
+    kernel, recurrent, bias = model.get_layer("rnn").weights
+    w_head, b_head = model.get_layer("head").weights
+    with tf.GradientTape(persistent=True) as tape:
+        h, hs = tf.zeros((5, 4)), []
+        for t in range(7):
+            h = tf.tanh(tf.constant(x[:, t]) @ kernel + h @ recurrent + bias)
+            tape.watch(h)
+            hs.append(h)
+        probs = tf.nn.softmax(h @ w_head + b_head)
+        loss = 0.1 * tf.reduce_sum(tf.square(kernel)) + 0.05 * tf.reduce_sum(tf.abs(probs)) / 5
+        if compiled_loss:
+            loss += tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, probs))
+    assert result["loss"] == pytest.approx(float(loss), rel=1e-5)
+    expected = np.array([np.linalg.norm(g) for g in tape.gradient(loss, hs)])
+    np.testing.assert_allclose(result["curves"]["rnn"], expected, rtol=0, atol=1e-5)
+    weight_grads = tape.gradient(loss, [kernel, recurrent, bias])
+    expected_rnn = np.sqrt(sum(float(tf.reduce_sum(g ** 2)) for g in weight_grads))
+    np.testing.assert_allclose(result["norms"]["grad_norm/rnn"], expected_rnn, rtol=1e-5)
+
+
+class _Block(keras.layers.Layer):
+    """A user's layer holding recurrent layers publicly, privately, in a list and a dict."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.rnn = keras.layers.GRU(3, return_sequences=True, name="public_gru")
+        self._hidden = keras.layers.SimpleRNN(3, return_sequences=True, name="private_rnn")
+        self.stack = [keras.layers.LSTM(3, return_sequences=True, name="listed_lstm")]
+        self.by_name = {"last": keras.layers.GRU(3, name="dict_gru")}
+
+    def call(self, x):
+        return self.by_name["last"](self.stack[0](self._hidden(self.rnn(x))))
+
+
+class _Subclassed(keras.Model):
+    def __init__(self):
+        super().__init__(name="sub")
+        self.encoder = keras.Sequential(
+            [keras.layers.Bidirectional(keras.layers.LSTM(4, return_sequences=True), name="bi")],
+            name="encoder")
+        self.block = _Block(name="block")
+        self.head = keras.layers.Dense(2, name="head")
+
+    def call(self, x):
+        return self.head(self.block(self.encoder(x)))
+
+
+def test_subclassed_models_nested_models_and_user_layers_are_traced():
+    model = _Subclassed()
+    x, y = _data()
+    model(x)
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    layers = recurrent_layers(model)
+    assert sorted(name for name, _ in layers) == sorted([
+        "encoder/bi/forward", "encoder/bi/backward", "block/public_gru", "block/private_rnn",
+        "block/listed_lstm", "block/dict_gru"])
+    reference = np.asarray(model(x, training=False))
+    with tf.GradientTape() as tape:
+        with Tracer(tape, layers) as tracer:
+            traced = np.asarray(model(x, training=False))
+    np.testing.assert_allclose(traced, reference, rtol=0, atol=1e-5)
+    assert all(tracer.probes[name].shape[1] == 7 for name, _ in layers)
+    result = GradientMonitor().measure(model, x, y, compiled=True)
+    assert sorted(result["curves"]) == sorted(name for name, _ in layers)
+    for curve in result["curves"].values():
+        assert curve.shape == (7,) and np.all(np.isfinite(curve)) and curve.max() > 0
 
 
 # -------------------------------------------------------------------- physics
@@ -238,7 +327,7 @@ def test_every_task_model_is_traced(task):
     model = rnnzoo.build(task, **tiny_overrides(task))
     x, y = next(iter(tiny_data(task)))
     result = GradientMonitor().measure(model, x, y)
-    names = [name for name, _ in _recurrent_layers(model)]
+    names = [name for name, _ in recurrent_layers(model)]
     assert names, f"{task}: no recurrent layer found"
     assert sorted(result["curves"]) == sorted(names)
     for name in names:
