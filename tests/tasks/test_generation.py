@@ -5,7 +5,6 @@ import io
 import zipfile
 
 import h5py
-import numpy as np
 import pytest
 
 import rnnzoo
