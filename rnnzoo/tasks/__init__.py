@@ -1,6 +1,16 @@
 """Task builders. Importing this package registers every task.
 
-One module per task; each calls :func:`rnnzoo.registry.register` on its builder.
+One module per task; each calls :func:`rnnzoo.registry.register` on its builder
+and imports no other task module. What tasks share lives beside them:
+
+- ``common.py``: the recurrent options, their search space, ``compile_model``;
+- ``generation.py``: the generative base (``generate``, cached inference
+  models, ``make_dataset`` plumbing, BLEU) of translation, captioning and
+  text_prediction;
+- ``decoder.py``: the shared token decoder (``DecoderStack``, ``step_model``,
+  masked loss and accuracy, vocabulary options);
+- ``decoding.py``: decoding strategies (greedy, beam search, sampling) and
+  ``decode``.
 """
 
 from rnnzoo.tasks import classification  # noqa: F401

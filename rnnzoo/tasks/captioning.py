@@ -14,40 +14,37 @@ Encoders (``encoder=``):
   backbone built with ``weights=None`` (offline; load your own weights into
   ``model.get_layer("backbone")``), global average pooling, a ``Dense`` embedding.
 
-``cell="feedforward"`` (no recurrence): each word is predicted from the
+A non-recurrent cell (``cell="feedforward"``): each word is predicted from the
 previous word's embedding concatenated with the image projection, through a
-per-step ``Dense`` stack. ``bidirectional`` is refused: the decoder generates
+per-step stack. ``bidirectional`` is refused: the decoder generates
 left to right and the encoder is not recurrent.
 """
 
 from __future__ import annotations
-
-import weakref
 
 import keras
 import numpy as np
 
 from rnnzoo import registry
 from rnnzoo.data import captioning as data
-from rnnzoo.layers.recurrent import FEEDFORWARD
+from rnnzoo.layers.recurrent import state_sizes
 from rnnzoo.registry import Option
 from rnnzoo.tasks.common import compile_model, recurrent_options, recurrent_search_space
-from rnnzoo.tasks.translation import (
+from rnnzoo.tasks.decoder import (
     DecoderStack,
-    check_generate_args,
     masked_loss,
     resolve_vocab_size,
-    run_decode,
-    state_sizes,
     step_model,
     token_accuracy,
     vocabulary_option,
 )
+from rnnzoo.tasks.generation import GenerativeMixin, bleu, most_frequent_bleu, to_dataset
+from rnnzoo.text import as_vocabulary
 
-__all__ = ["CaptionModel", "build_captioning", "evaluate_captions", "ENCODERS"]
+__all__ = ["CaptionModel", "build_captioning", "evaluate_captions", "most_frequent_caption_bleu",
+           "ENCODERS"]
 
 ENCODERS = ("small_cnn", "mobilenet_v2", "efficientnet_b0")
-_INFERENCE_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 def _image_encoder(encoder: str, image_size, channels: int, embedding_dim: int, dropout: float):
@@ -88,12 +85,16 @@ def _image_encoder(encoder: str, image_size, channels: int, embedding_dim: int, 
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
-class CaptionModel(keras.Model):
+class CaptionModel(GenerativeMixin, keras.Model):
     """Image captioning model (CNN encoder + recurrent decoder) that carries its vocabulary.
 
     Training inputs are ``{"image": float32 (B, H, W, C) in [0, 1],
     "caption_in": (B, T) ids}`` (``caption_in`` starts with ``<start>``); the
-    output is the next-word distribution ``(B, T, vocab_size)``.
+    output is the next-word distribution ``(B, T, vocab_size)``. :meth:`generate`
+    takes ``(N, H, W, C)`` images or one ``(H, W, C)`` image, uint8 or float in
+    [0, 1] (other sizes are resized), and returns one caption per image;
+    :meth:`inference_models` gives ``encoder: image float32 (B, H, W, C) ->
+    [*states]`` and the one-step decoder.
 
     Args:
         vocabulary: :class:`rnnzoo.text.Vocabulary` of the captions.
@@ -119,8 +120,6 @@ class CaptionModel(keras.Model):
                  image_embedding_dim: int = 128, feed_image: bool = True,
                  vocab_size: int | None = None, max_output_length: int = 20,
                  name: str = "rnnzoo_captioning", **kwargs):
-        from rnnzoo.text import as_vocabulary
-
         vocabulary = as_vocabulary(vocabulary, "vocabulary")
         if encoder not in ENCODERS:
             raise ValueError(
@@ -131,11 +130,8 @@ class CaptionModel(keras.Model):
         encode_image = _image_encoder(encoder, image_size, channels, image_embedding_dim, dropout)
         decoder = DecoderStack(size, cell=cell, width=units, depth=depth, dropout=dropout,
                                embedding_dim=embedding_dim, attention="none",
-                               feed_condition=feed_image)
-        if cell == FEEDFORWARD:
-            sizes = []
-        else:
-            sizes = [state_sizes(layer) for layer in decoder.layers]
+                               condition="every_step" if feed_image else "state")
+        sizes = [state_sizes(layer) for layer in decoder.layers]  # [] without recurrence
         init_layers = [
             [keras.layers.Dense(units, activation="tanh", name=f"init_state_{i + 1}_{k}")
              if s == units else None for k, s in enumerate(layer_sizes)]
@@ -201,28 +197,17 @@ class CaptionModel(keras.Model):
     def from_config(cls, config, custom_objects=None):
         return cls(**config)
 
-    def inference_models(self) -> dict:
-        """The image encoder and one-step decoder used by :meth:`generate` and for export.
-
-        Returns:
-            ``{"encoder": Model(image float32 (B, H, W, C) -> [*states]),
-            "decoder_step": Model([token (B, 1) int32, *states] -> [probs (B, V), *states]),
-            "start_id": int, "end_id": int}``, sharing this model's layers.
-        """
-        from rnnzoo.text import END_ID, START_ID
-
-        cached = _INFERENCE_CACHE.get(self)
-        if cached is not None:
-            return dict(cached)
+    # ------------------------------------------------------------------ generation hooks
+    def _build_inference_models(self):
         image = keras.Input((*self.image_size, self.channels), dtype="float32", name="image")
         states = self._encode_fn(image)
         encoder = keras.Model(image, list(states), name=f"{self.name}_encoder")
         step = step_model(self._decoder_stack, list(states), with_memory=False,
                           name=f"{self.name}_decoder_step")
-        cached = {"encoder": encoder, "decoder_step": step, "start_id": START_ID,
-                  "end_id": END_ID}
-        _INFERENCE_CACHE[self] = cached
-        return dict(cached)
+        return encoder, step
+
+    def _generation_inputs(self, images):
+        return data.prepare_images(images, self.image_size)
 
     def make_dataset(self, images, captions, batch_size: int = 64, *, shuffle: bool = True,
                      seed: int = 0, max_length: int | None = None):
@@ -249,8 +234,6 @@ class CaptionModel(keras.Model):
 
         >>> ds = model.make_dataset(my_images, [["a dog", "a brown dog"], "two cats"])
         """
-        from rnnzoo.data.translation import to_dataset
-
         array = data.prepare_images(images, self.image_size)
         if isinstance(captions, (str, bytes)) or len(captions) != len(array):
             raise ValueError(
@@ -274,44 +257,6 @@ class CaptionModel(keras.Model):
         inputs = {"image": array[np.asarray(index)], "caption_in": cap_in}
         return to_dataset(inputs, cap_out, batch_size=batch_size, shuffle=shuffle, seed=seed)
 
-    def generate(self, images, method: str = "greedy", *, beam_width: int = 4,
-                 temperature: float = 1.0, top_k: int | None = None,
-                 max_length: int | None = None, seed: int | None = None,
-                 batch_size: int = 64) -> list[str]:
-        """Captions raw images.
-
-        Args:
-            images: ``(N, H, W, C)`` or one ``(H, W, C)`` image, uint8 or float in [0, 1].
-            method: ``"greedy"``, ``"beam"`` (beam search) or ``"sample"``.
-            beam_width: beams kept by beam search.
-            temperature: softmax temperature for sampling (> 0).
-            top_k: sample only among the ``top_k`` most likely words.
-            max_length: the most words generated (default ``max_output_length``).
-            seed: sampling seed.
-            batch_size: images decoded together.
-
-        Returns:
-            A list of captions, one per image.
-
-        Example:
-
-        >>> images, _ = rnnzoo.data.captioning.generate_scenes(2)
-        >>> model.generate(images, method="beam", beam_width=3)
-        """
-        max_length = self.max_output_length if max_length is None else max_length
-        check_generate_args(method, beam_width, temperature, top_k, max_length, batch_size)
-        array = data.prepare_images(images, self.image_size)
-        models = self.inference_models()
-        results = []
-        for start in range(0, len(array), batch_size):
-            sequences = run_decode(
-                models["encoder"], models["decoder_step"], array[start:start + batch_size],
-                method=method, beam_width=beam_width, temperature=temperature, top_k=top_k,
-                max_length=max_length, seed=seed,
-            )
-            results += [self.vocabulary.decode(seq) for seq in sequences]
-        return results
-
 
 def evaluate_captions(model: CaptionModel, images, references, *, method: str = "greedy",
                       beam_width: int = 4) -> dict:
@@ -326,24 +271,22 @@ def evaluate_captions(model: CaptionModel, images, references, *, method: str = 
     Returns:
         ``{"bleu": corpus BLEU-4 (0..1), "hypotheses": [...]}``.
     """
-    from rnnzoo.metrics import corpus_bleu
-
     hyps = model.generate(images, method=method, beam_width=beam_width)
-    tok = model.vocabulary.tokenize
-    refs = [[tok(r) for r in rs] for rs in references]
-    return {"bleu": float(corpus_bleu(refs, [tok(h) for h in hyps])), "hypotheses": hyps}
+    return {"bleu": bleu(model.vocabulary, references, hyps), "hypotheses": hyps}
 
 
 def most_frequent_caption_bleu(vocabulary, references, train_references) -> tuple[str, float]:
-    """BLEU-4 of always answering the most frequent training caption (a blind baseline)."""
-    import collections
+    """BLEU-4 of always answering the most frequent training caption (a blind baseline).
 
-    from rnnzoo.metrics import corpus_bleu
+    Args:
+        vocabulary: tokenises the captions.
+        references: per test image, a list of reference captions.
+        train_references: per training image, a list of captions.
 
-    common = collections.Counter(c for rs in train_references for c in rs).most_common(1)[0][0]
-    tok = vocabulary.tokenize
-    refs = [[tok(r) for r in rs] for rs in references]
-    return common, float(corpus_bleu(refs, [tok(common)] * len(refs)))
+    Returns:
+        ``(the most frequent training caption, its BLEU-4 against references)``.
+    """
+    return most_frequent_bleu(vocabulary, references, train_references)
 
 
 def _demo_report(model, test_ds) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 from rnnzoo import registry
 from rnnzoo.data import classification as data
@@ -20,8 +21,6 @@ __all__ = ["build_classification"]
 
 def _baseline_report(model, test_ds) -> dict:
     """Majority-class accuracy on the test split, for the demo table."""
-    import numpy as np
-
     labels = np.concatenate([y.numpy() for _, y in test_ds])
     counts = np.bincount(labels)
     return {"baseline": "majority class", "baseline_value": float(counts.max() / counts.sum())}

@@ -18,7 +18,6 @@ model.generate("Once upon a time", method="sample", temperature=0.8, max_length=
 
 from __future__ import annotations
 
-import weakref
 from typing import Any, Sequence
 
 import keras
@@ -26,39 +25,52 @@ import numpy as np
 
 from rnnzoo import registry
 from rnnzoo.data import text_prediction as data
-from rnnzoo.layers.recurrent import FEEDFORWARD, make_rnn_layer
 from rnnzoo.metrics import MaskedAccuracy, Perplexity
 from rnnzoo.registry import Option
 from rnnzoo.tasks import decoding
 from rnnzoo.tasks.common import compile_model, recurrent_options, recurrent_search_space
-from rnnzoo.text import END_ID, PAD_ID, START_ID, Vocabulary, as_vocabulary
+from rnnzoo.tasks.decoder import (
+    DecoderNames,
+    DecoderStack,
+    state_specs,
+    step_model,
+    vocabulary_option,
+)
+from rnnzoo.tasks.generation import GenerativeMixin, to_dataset
+from rnnzoo.text import PAD_ID, Vocabulary, as_vocabulary
 
 __all__ = ["TextPredictionModel", "build_text_prediction"]
 
+# The layer names of the published weights (the attribute names matter too: `embedding`
+# and `head` are saved under their own names, the recurrent layers under `layers`).
+_NAMES = DecoderNames(embedding="embedding", rnn="rnn", output="next_token")
 
-# model -> its decoder_step model, built once (kept out of the model's attributes so
-# that saving does not see it)
-_STEP_MODELS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
-
-def _state_sizes(layer) -> list[int]:
-    size = layer.cell.state_size
-    sizes = list(size) if isinstance(size, (list, tuple)) else [size]
-    return [int(s) if not isinstance(s, (list, tuple)) else int(s[-1]) for s in sizes]
+def _prompts(inputs) -> list[str]:
+    """A prompt string or a non-empty list of them, as a list of ``str``."""
+    prompts = [inputs] if isinstance(inputs, (str, bytes)) else list(inputs)
+    if not prompts:
+        raise ValueError("`inputs` must be a prompt string or a non-empty list of prompts. "
+                         "Received an empty list.")
+    for p in prompts:
+        if not isinstance(p, (str, bytes)):
+            raise ValueError(f"`inputs` must contain strings. Received: {p!r}")
+    return [p.decode("utf-8") if isinstance(p, bytes) else p for p in prompts]
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
-class TextPredictionModel(keras.Model):
+class TextPredictionModel(GenerativeMixin, keras.Model):
     """A recurrent language model that carries its vocabulary.
 
     ``Embedding -> depth x recurrent layer (return sequences) -> Dense softmax``
-    over the vocabulary at every step. With ``cell="feedforward"`` the
-    recurrent layers are per-step ``Dense`` layers: the model sees only the
-    current token, a bigram model (the no-recurrence baseline).
+    over the vocabulary at every step: the shared
+    :class:`rnnzoo.tasks.decoder.DecoderStack` without condition. With a
+    non-recurrent cell (``cell="feedforward"``) the model sees only the current
+    token: a bigram model (the no-recurrence baseline).
 
     Args:
         vocabulary: a :class:`rnnzoo.text.Vocabulary` (or its config, or a token list).
-        cell: a registered cell name or ``"feedforward"``.
+        cell: a cell of :func:`rnnzoo.layers.recurrent.available_cells`.
         units: hidden units per layer.
         depth: stacked layers.
         dropout: input dropout of every layer.
@@ -92,23 +104,14 @@ class TextPredictionModel(keras.Model):
         self.dropout = dropout
         self.embedding_dim = embedding_dim
         self.rnnzoo_cell = cell
-        vocab_size = len(self.vocabulary)
-        self.embedding = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")
-        self.dropouts = [
-            keras.layers.Dropout(dropout, name=f"dropout_{i + 1}") for i in range(depth)
-        ] if (dropout and cell == FEEDFORWARD) else []
-        if cell == FEEDFORWARD:
-            self.recurrent_layers = [
-                keras.layers.Dense(units, activation="tanh", name=f"rnn_{i + 1}")
-                for i in range(depth)
-            ]
-        else:
-            self.recurrent_layers = [
-                make_rnn_layer(cell, units, return_sequences=True, return_state=True,
-                               dropout=dropout, name=f"rnn_{i + 1}")
-                for i in range(depth)
-            ]
-        self.head = keras.layers.Dense(vocab_size, activation="softmax", name="next_token")
+        stack = DecoderStack(len(self.vocabulary), cell=cell, width=units, depth=depth,
+                             dropout=dropout, embedding_dim=embedding_dim, condition=None,
+                             mask_zero=False, output_dropout=False, names=_NAMES)
+        # tracked in this order, under these attribute names (see _NAMES)
+        self.embedding = stack.embedding
+        self.recurrent_layers = stack.layers
+        self.head = stack.output
+        self._stack = stack
         self.build((None, None))
 
     def build(self, input_shape=None):
@@ -116,20 +119,9 @@ class TextPredictionModel(keras.Model):
         # (count_params, summary, and loading a .keras file).
         self.call(keras.KerasTensor((None, None), dtype="int32"))
 
-    def _apply_layer(self, i, x, training=None, initial_state=None):
-        layer = self.recurrent_layers[i]
-        if self.cell == FEEDFORWARD:
-            if self.dropouts:
-                x = self.dropouts[i](x, training=training)
-            return layer(x), []
-        outputs = layer(x, initial_state=initial_state, training=training)
-        return outputs[0], list(outputs[1:])
-
     def call(self, inputs, training=None):
-        x = self.embedding(inputs)
-        for i in range(self.depth):
-            x, _ = self._apply_layer(i, x, training=training)
-        return self.head(x)
+        probs, _ = self._stack(inputs, training=training)
+        return probs
 
     def get_config(self) -> dict:
         return {
@@ -178,64 +170,55 @@ class TextPredictionModel(keras.Model):
         >>> ds = model.make_dataset(["first text", "second one"], batch_size=16)
         >>> model.fit(ds, epochs=5)
         """
-        return data.make_dataset(self.vocabulary, texts, batch_size=batch_size,
-                                 sequence_length=sequence_length, shuffle=shuffle, seed=seed)
+        inputs, targets = data.make_windows(self.vocabulary, texts, sequence_length)
+        return to_dataset(inputs, targets, batch_size=batch_size, shuffle=shuffle, seed=seed)
 
-    # ---------------------------------------------------------- inference
-    def inference_models(self) -> dict:
-        """The one-step decoder, sharing this model's layers (for ``generate`` and export).
+    # ---------------------------------------------------------- generation
+    def _build_inference_models(self):
+        # no encoder: the step model's state inputs are the layers' own (zero) states
+        step = step_model(self._stack, state_specs(self._stack), with_memory=False,
+                          name=f"{self.name}_decoder_step")
+        return None, step
 
-        Returns:
-            ``{"encoder": None, "decoder_step": keras.Model, "start_id": int,
-            "end_id": int}``. ``decoder_step`` maps ``[token_ids (B, 1) int32,
-            *states]`` to ``[probs (B, V), *new_states]``; the initial states are
-            zeros of the input shapes (none for ``cell="feedforward"``).
-        """
-        token = keras.Input((1,), dtype="int32", name="token_ids")
-        state_inputs: list = []
-        new_states: list = []
-        x = self.embedding(token)
-        for i in range(self.depth):
-            if self.cell == FEEDFORWARD:
-                x, _ = self._apply_layer(i, x)
-                continue
-            layer = self.recurrent_layers[i]
-            inputs = [
-                keras.Input((size,), dtype="float32", name=f"state_{i + 1}_{j + 1}")
-                for j, size in enumerate(_state_sizes(layer))
-            ]
-            x, states = self._apply_layer(i, x, initial_state=inputs if inputs else None)
-            state_inputs += inputs
-            new_states += states
-        probs = keras.layers.Reshape((len(self.vocabulary),), name="probs")(self.head(x))
-        step = keras.Model([token, *state_inputs], [probs, *new_states],
-                           name=f"{self.name}_decoder_step")
-        return {"encoder": None, "decoder_step": step, "start_id": START_ID, "end_id": END_ID}
+    def _generation_inputs(self, inputs):
+        return _prompts(inputs)
+
+    def _initial_state(self, models, prompts):
+        states = [np.zeros((len(prompts), int(t.shape[-1])), np.float32)
+                  for t in models["decoder_step"].inputs[1:]]
+        return states, [self.vocabulary.encode(p) for p in prompts]
 
     def generate(
         self,
         inputs: str | Sequence[str] = "",
+        method: str | decoding.Strategy = "greedy",
         *,
-        method: str = "greedy",
         beam_width: int = 4,
         temperature: float = 1.0,
         top_k: int | None = None,
+        top_p: float | None = None,
+        length_penalty: float = 0.0,
         max_length: int = 100,
         seed: int | None = None,
+        batch_size: int | None = None,
         include_prompt: bool = True,
     ) -> list[str]:
         """Continues prompts.
 
         Args:
             inputs: a prompt string or a list of them (``""`` generates from scratch).
-            method: ``"greedy"``, ``"beam"`` or ``"sample"`` (see
-                :func:`rnnzoo.tasks.decoding.decode`).
+            method: ``"greedy"``, ``"beam"`` or ``"sample"``, or a strategy (see
+                :mod:`rnnzoo.tasks.decoding`).
             beam_width: hypotheses kept by beam search.
             temperature: sampling temperature (> 0).
             top_k: sample among the ``top_k`` most likely tokens (``None``: all).
+            top_p: sample among the most likely tokens holding ``top_p`` of the
+                probability (``None``: all).
+            length_penalty: beam search's length normalisation (0: none).
             max_length: the most tokens generated after the prompt; generation
                 also stops at ``<end>``.
             seed: the sampling seed.
+            batch_size: prompts decoded together (``None``: all at once).
             include_prompt: return ``prompt + continuation`` (default) or only
                 the continuation.
 
@@ -246,41 +229,17 @@ class TextPredictionModel(keras.Model):
 
         >>> model.generate(["The cat", "Many"], method="beam", beam_width=4)
         """
-        decoding.check_decoding_args(method, beam_width, temperature, top_k, max_length)
-        single = isinstance(inputs, (str, bytes))
-        prompts = [inputs] if single else list(inputs)
-        if not prompts:
-            raise ValueError("`inputs` must be a prompt string or a non-empty list of prompts. "
-                             "Received an empty list.")
-        for p in prompts:
-            if not isinstance(p, (str, bytes)):
-                raise ValueError(f"`inputs` must contain strings. Received: {p!r}")
-        prompts = [p.decode("utf-8") if isinstance(p, bytes) else p for p in prompts]
-        step_model = _STEP_MODELS.get(self)
-        if step_model is None:
-            step_model = _STEP_MODELS[self] = self.inference_models()["decoder_step"]
-        batch = len(prompts)
-        states = [np.zeros((batch, int(t.shape[-1])), np.float32) for t in step_model.inputs[1:]]
-
-        def step_fn(tokens, state):
-            # predict_on_batch runs a compiled function: ~10x faster than an eager call
-            outputs = step_model.predict_on_batch([tokens[:, None].astype(np.int32), *state])
-            outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-            probs = np.asarray(outputs[0], dtype=np.float64)
-            return np.log(np.maximum(probs, 1e-30)), [np.asarray(s) for s in outputs[1:]]
-
-        ids = decoding.decode(
-            step_fn, states, batch_size=batch, start_id=START_ID, end_id=END_ID, method=method,
-            beam_width=beam_width, temperature=temperature, top_k=top_k, max_length=max_length,
-            seed=seed, prefix=[self.vocabulary.encode(p) for p in prompts],
+        continuations = super().generate(
+            inputs, method, beam_width=beam_width, temperature=temperature, top_k=top_k,
+            top_p=top_p, length_penalty=length_penalty, max_length=max_length, seed=seed,
+            batch_size=batch_size,
         )
-        texts = []
+        if not include_prompt:
+            return continuations
         joiner = "" if self.vocabulary.level == "char" else " "
-        for prompt, seq in zip(prompts, ids):
-            continuation = self.vocabulary.decode([t for t in seq if t != PAD_ID])
-            if not include_prompt:
-                texts.append(continuation)
-            elif prompt and continuation:
+        texts = []
+        for prompt, continuation in zip(_prompts(inputs), continuations):
+            if prompt and continuation:
                 texts.append(prompt + joiner + continuation if joiner and not prompt.endswith(
                     " ") else prompt + continuation)
             else:
@@ -290,10 +249,6 @@ class TextPredictionModel(keras.Model):
     def perplexity(self, dataset) -> float:
         """Perplexity of the model on a dataset of ``(inputs, targets)`` (padding skipped)."""
         return float(self.evaluate(dataset, verbose=0, return_dict=True)["perplexity"])
-
-
-def _check_vocabulary(value):
-    return as_vocabulary(value)
 
 
 def _demo_report(model, test_ds) -> dict:
@@ -324,10 +279,10 @@ def _demo_report(model, test_ds) -> dict:
     outputs="next-token probabilities (batch, time, vocab_size)",
     options=[
         *recurrent_options(cell="lstm", units=256),
-        Option("vocabulary", None, type=(Vocabulary, list, tuple, dict), allow_none=True,
-               validator=_check_vocabulary,
-               help="an rnnzoo.text.Vocabulary (rnnzoo.text.build_vocabulary(texts)) or a token "
-                    "list; default: the built-in data's vocabulary at `level`"),
+        vocabulary_option("vocabulary",
+                          "an rnnzoo.text.Vocabulary (rnnzoo.text.build_vocabulary(texts)) or a "
+                          "token list; default: the built-in data's vocabulary at `level`",
+                          types=(Vocabulary, list, tuple, dict)),
         Option("level", data.BUILTIN["level"], str, choices=("char", "word"),
                help="token level of the default vocabulary (ignored when `vocabulary` is given)"),
         Option("embedding_dim", 64, int, low=1, help="token embedding width"),

@@ -16,13 +16,13 @@ Variants:
 * ``bidirectional=True``: each encoder layer is a ``Bidirectional`` wrapper;
   its forward and backward final states are concatenated, so the decoder is
   ``2 * units`` wide.
-* ``cell="feedforward"`` (no recurrence anywhere): the encoder is a per-step
-  ``Dense`` stack followed by masked average pooling (the "summary"); the
-  decoder predicts each token from the previous token's embedding concatenated
-  with that summary through a per-step ``Dense`` stack, i.e. a bigram model
-  conditioned on a bag of source words (plus attention if asked for).
-  ``bidirectional`` has no effect there (nothing runs in time), as in
-  :func:`rnnzoo.layers.recurrent.recurrent_block`.
+* a non-recurrent cell (``cell="feedforward"``): the encoder is a per-step
+  stack followed by masked average pooling (the "summary"); the decoder
+  predicts each token from the previous token's embedding concatenated with
+  that summary through a per-step stack, i.e. a bigram model conditioned on a
+  bag of source words (plus attention if asked for). ``bidirectional`` has no
+  effect there (nothing runs in time), as in
+  :func:`rnnzoo.layers.recurrent.make_rnn_layer`.
 
 The model is a functional ``keras.Model`` subclass that carries both
 vocabularies; :meth:`Seq2Seq.generate` turns raw sentences into translations
@@ -33,257 +33,49 @@ training batches.
 
 from __future__ import annotations
 
-import weakref
-from typing import Any, Sequence
-
 import keras
 import numpy as np
 
 from rnnzoo import registry
 from rnnzoo.data import translation as data
-from rnnzoo.layers.recurrent import FEEDFORWARD, make_rnn_layer
+from rnnzoo.layers.recurrent import get_cell, layer_width, make_rnn_layer
 from rnnzoo.registry import Option
 from rnnzoo.tasks.common import compile_model, recurrent_options, recurrent_search_space
+from rnnzoo.tasks.decoder import (
+    ATTENTIONS,
+    DecoderStack,
+    masked_loss,
+    merge_bidirectional_states,
+    resolve_vocab_size,
+    step_model,
+    token_accuracy,
+    vocabulary_option,
+)
+from rnnzoo.tasks.decoding import METHODS
+from rnnzoo.tasks.generation import GenerativeMixin, bleu, most_frequent_bleu, to_dataset
+from rnnzoo.text import as_vocabulary
 
 __all__ = ["Seq2Seq", "build_translation", "evaluate_generation", "ATTENTIONS", "METHODS"]
-
-ATTENTIONS = ("none", "bahdanau", "luong")
-METHODS = ("greedy", "beam", "sample")
-
-# Inference models are cached outside the model object: an attribute would be
-# walked by Keras' saver and change the weight paths of the saved file.
-_INFERENCE_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-# --------------------------------------------------------------------------- shared pieces
-# (also used by rnnzoo.tasks.captioning)
-
-
-def state_sizes(layer) -> list[int]:
-    """The sizes of a recurrent layer's states, in ``return_state`` order."""
-    size = layer.cell.state_size
-    if isinstance(size, (list, tuple)):
-        return [int(s) for s in size]
-    return [int(size)]
-
-
-class DecoderStack:
-    """The layers of a token decoder and the function that applies them.
-
-    Not a layer itself: it creates named Keras layers that become part of the
-    functional graphs (training model and step model) built from them.
-
-    Args:
-        vocab_size: softmax width.
-        cell, width, depth, dropout: the recurrent decoder; ``cell="feedforward"``
-            gives the per-step ``Dense`` decoder conditioned on ``states[0]``.
-        embedding_dim: token embedding width.
-        attention: ``"none"``, ``"bahdanau"`` or ``"luong"``.
-    """
-
-    def __init__(self, vocab_size: int, *, cell: str, width: int, depth: int, dropout: float,
-                 embedding_dim: int, attention: str = "none", feed_condition: bool = False):
-        self.cell = cell
-        self.width = width
-        # a feed-forward decoder always reads its condition (it has no state)
-        self.feed_condition = feed_condition or cell == FEEDFORWARD
-        self.embedding = keras.layers.Embedding(
-            vocab_size, embedding_dim, mask_zero=True, name="decoder_embedding"
-        )
-        if cell == FEEDFORWARD:
-            self.layers = [
-                keras.layers.Dense(width, activation="tanh", name=f"decoder_dense_{i + 1}")
-                for i in range(depth)
-            ]
-        else:
-            self.layers = [
-                make_rnn_layer(cell, width, return_sequences=True, return_state=True,
-                               dropout=dropout, name=f"decoder_rnn_{i + 1}")
-                for i in range(depth)
-            ]
-        self.dropout = (
-            keras.layers.Dropout(dropout, name="decoder_dropout") if dropout else None
-        )
-        self.attention_name = attention
-        self.attention = None
-        if attention == "luong":
-            self.attention = keras.layers.Attention(name="attention")
-        elif attention == "bahdanau":
-            self.attention = keras.layers.AdditiveAttention(name="attention")
-        if self.feed_condition:
-            self.concat_condition = keras.layers.Concatenate(name="decoder_condition")
-        if self.attention is not None:
-            self.concat_context = keras.layers.Concatenate(name="attention_concat")
-            self.combine = keras.layers.Dense(width, activation="tanh", name="attention_combine")
-        self.output = keras.layers.Dense(vocab_size, activation="softmax", name="decoder_output")
-
-    def num_states(self) -> list[int]:
-        """How many recurrent state tensors each layer takes (none for a feed-forward decoder)."""
-        if self.cell == FEEDFORWARD:
-            return []
-        return [len(state_sizes(layer)) for layer in self.layers]
-
-    def __call__(self, tokens, states: list, memory=None, memory_mask=None):
-        """Applies the decoder to ``tokens`` (B, T); returns ``(probs (B, T, V), new_states)``.
-
-        ``states`` are the recurrent states (none for a feed-forward decoder),
-        followed, when ``feed_condition``, by the condition (B, D) read at every
-        step (the encoder summary or the image projection), which comes back
-        unchanged at the end of ``new_states``.
-        """
-        condition = None
-        if self.feed_condition:
-            states, condition = list(states[:-1]), states[-1]
-        y = self.embedding(tokens)
-        if self.feed_condition:
-            # broadcast the (B, D) condition over time: (B, 1, D) + (B, T, 1) zeros
-            repeated = keras.ops.expand_dims(condition, 1) + keras.ops.zeros_like(y[:, :, :1])
-            y = self.concat_condition([y, repeated])
-        new_states = []
-        if self.cell == FEEDFORWARD:
-            for layer in self.layers:
-                if self.dropout is not None:
-                    y = self.dropout(y)
-                y = layer(y)
-        else:
-            i = 0
-            for layer, n in zip(self.layers, self.num_states()):
-                out = layer(y, initial_state=list(states[i:i + n]))
-                y, layer_states = out[0], list(out[1:])
-                new_states += layer_states
-                i += n
-        if self.attention is not None:
-            mask = keras.ops.cast(memory_mask, "bool")
-            context = self.attention([y, memory], mask=[None, mask])
-            y = self.combine(self.concat_context([y, context]))
-        if self.dropout is not None:
-            y = self.dropout(y)
-        if condition is not None:
-            new_states.append(condition)
-        return self.output(y), new_states
-
-
-def step_model(decoder: DecoderStack, initial_states: Sequence, *, with_memory: bool,
-               name: str) -> keras.Model:
-    """The one-step decoder: ``[token (B, 1), *states] -> [probs (B, V), *new_states]``.
-
-    ``initial_states`` are the symbolic outputs of the encoder inference model
-    (their shapes define the state inputs), in the order
-    ``[*recurrent states, condition (if the decoder reads one), memory, memory
-    mask (with attention)]``; the condition and memory are returned unchanged.
-    """
-    token = keras.Input((1,), dtype="int32", name="token")
-    state_inputs = [
-        keras.Input(tuple(s.shape[1:]), dtype=s.dtype, name=f"state_{i}")
-        for i, s in enumerate(initial_states)
-    ]
-    states, memory, memory_mask = state_inputs, None, None
-    if with_memory:
-        states, memory, memory_mask = state_inputs[:-2], state_inputs[-2], state_inputs[-1]
-    probs, new_states = decoder(token, states, memory, memory_mask)
-    probs = keras.ops.squeeze(probs, axis=1)
-    if decoder.feed_condition:  # returned unchanged: an output must not be an input
-        new_states[-1] = keras.layers.Identity(name="condition_out")(new_states[-1])
-    outputs = [probs, *new_states]
-    if with_memory:
-        outputs += [keras.layers.Identity(name="memory_out")(memory),
-                    keras.layers.Identity(name="memory_mask_out")(memory_mask)]
-    return keras.Model([token, *state_inputs], outputs, name=name)
-
-
-def make_step_fn(step: keras.Model):
-    """Wraps a step model as ``decoding.decode``'s ``step_fn`` (log-probabilities, numpy)."""
-
-    def step_fn(tokens, state):
-        tokens = np.asarray(tokens, dtype=np.int32).reshape(-1, 1)
-        # predict_on_batch runs a compiled function: ~20x faster than an eager call
-        outs = step.predict_on_batch([tokens, *[np.asarray(s) for s in state]])
-        outs = [np.asarray(o) for o in outs]
-        # No token is masked out: the exported decoder (rnnzoo.litert_runtime) takes the
-        # plain argmax, and a trained model gives <pad>/<start> (never targets) ~0 mass.
-        log_probs = np.log(np.maximum(outs[0].astype(np.float64), 1e-12))
-        return log_probs, outs[1:]
-
-    return step_fn
-
-
-def check_generate_args(method, beam_width, temperature, top_k, max_length, batch_size):
-    """Fails fast on bad ``generate`` arguments, naming them."""
-    from rnnzoo.tasks.decoding import check_decoding_args
-
-    check_decoding_args(method, beam_width, temperature, top_k, max_length)
-    if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or (
-        batch_size < 1
-    ):
-        raise ValueError(f"`batch_size` must be a positive integer. Received: batch_size={batch_size!r}")
-
-
-def run_decode(encoder: keras.Model, step: keras.Model, encoder_input: np.ndarray, *,
-               method, beam_width, temperature, top_k, max_length, seed) -> list[list[int]]:
-    """Encodes one batch and decodes it with :func:`rnnzoo.tasks.decoding.decode`."""
-    from rnnzoo.tasks import decoding
-    from rnnzoo.text import END_ID, START_ID
-
-    # One eager call per batch: source lengths vary between batches, and an eager call
-    # neither retraces nor needs every layer to support an unknown time dimension.
-    states = encoder(encoder_input, training=False)
-    if not isinstance(states, (list, tuple)):  # a one-output model returns a tensor
-        states = [states]
-    states = [keras.ops.convert_to_numpy(s) for s in states]
-    return decoding.decode(
-        make_step_fn(step), states, batch_size=len(encoder_input), start_id=START_ID,
-        end_id=END_ID, method=method, beam_width=beam_width, temperature=temperature,
-        top_k=top_k, max_length=max_length, seed=seed,
-    )
-
-
-def vocabulary_option(name: str, help: str) -> Option:
-    """An option holding a :class:`rnnzoo.text.Vocabulary` (or a token list / config dict)."""
-
-    from rnnzoo.text import Vocabulary, as_vocabulary
-
-    return Option(name, None, (Vocabulary, list, dict), allow_none=True,
-                  validator=lambda value: as_vocabulary(value, name), help=help)
-
-
-def resolve_vocab_size(vocabulary, vocab_size, name: str) -> int:
-    """``vocab_size`` (None: the vocabulary's size); never smaller than the vocabulary."""
-    if vocab_size is None:
-        return len(vocabulary)
-    if vocab_size < len(vocabulary):
-        raise ValueError(
-            f"`{name}` must be at least the vocabulary size {len(vocabulary)} (ids beyond it "
-            f"are unused). Received: {name}={vocab_size}"
-        )
-    return int(vocab_size)
-
-
-def token_accuracy() -> keras.metrics.Metric:
-    """Next-token accuracy on non-padding targets."""
-    from rnnzoo.metrics import MaskedAccuracy
-
-    return MaskedAccuracy(name="token_accuracy")
-
-
-def masked_loss() -> keras.losses.Loss:
-    """Sparse cross-entropy that ignores padding targets (id 0)."""
-    return keras.losses.SparseCategoricalCrossentropy(ignore_class=0, name="masked_crossentropy")
 
 
 # --------------------------------------------------------------------------- the model
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
-class Seq2Seq(keras.Model):
+class Seq2Seq(GenerativeMixin, keras.Model):
     """Encoder-decoder translation model that carries its vocabularies.
 
     Training inputs are ``{"source": (B, S) ids, "target_in": (B, T) ids}``
     (``target_in`` starts with ``<start>``); the output is the next-token
-    distribution ``(B, T, target_vocab_size)``.
+    distribution ``(B, T, target_vocab_size)``. :meth:`generate` takes a source
+    sentence or a list of them and returns their translations;
+    :meth:`inference_models` gives ``encoder: source ids (B, S) int32 ->
+    [*states]`` (with attention the last two states are the encoder outputs
+    (B, S, width) and the float source mask (B, S)) and the one-step decoder.
 
     Args:
         source_vocabulary, target_vocabulary: :class:`rnnzoo.text.Vocabulary`.
-        cell: a registered cell or ``"feedforward"``.
+        cell: a cell of :func:`rnnzoo.layers.recurrent.available_cells`.
         units: hidden units per encoder layer (per direction).
         depth: layers of the encoder and of the decoder.
         bidirectional: bidirectional encoder (decoder width ``2 * units``).
@@ -306,8 +98,6 @@ class Seq2Seq(keras.Model):
                  dropout: float = 0.0, attention: str = "luong", embedding_dim: int = 64,
                  source_vocab_size: int | None = None, target_vocab_size: int | None = None,
                  max_output_length: int = 50, name: str = "rnnzoo_translation", **kwargs):
-        from rnnzoo.text import as_vocabulary
-
         source_vocabulary = as_vocabulary(source_vocabulary, "source_vocabulary")
         target_vocabulary = as_vocabulary(target_vocabulary, "target_vocabulary")
         if attention not in ATTENTIONS:
@@ -316,51 +106,36 @@ class Seq2Seq(keras.Model):
             )
         src_size = resolve_vocab_size(source_vocabulary, source_vocab_size, "source_vocab_size")
         tgt_size = resolve_vocab_size(target_vocabulary, target_vocab_size, "target_vocab_size")
-        feedforward = cell == FEEDFORWARD
-        width = units * (2 if bidirectional and not feedforward else 1)
 
         # ---- layers
         src_embedding = keras.layers.Embedding(src_size, embedding_dim, mask_zero=True,
                                                name="encoder_embedding")
-        if feedforward:
-            enc_layers = [keras.layers.Dense(units, activation="tanh", name=f"encoder_dense_{i + 1}")
-                          for i in range(depth)]
-            pool = keras.layers.GlobalAveragePooling1D(name="encoder_pool")
-        else:
-            enc_layers = []
-            for i in range(depth):
-                layer = make_rnn_layer(cell, units, return_sequences=True, return_state=True,
-                                       dropout=dropout, name=f"encoder_rnn_{i + 1}"
-                                       if not bidirectional else f"encoder_rnn_{i + 1}_{cell}")
-                if bidirectional:
-                    layer = keras.layers.Bidirectional(layer, name=f"encoder_rnn_{i + 1}")
-                enc_layers.append(layer)
-            pool = None
-        decoder = DecoderStack(tgt_size, cell=cell, width=width, depth=depth, dropout=dropout,
-                               embedding_dim=embedding_dim, attention=attention)
+        enc_layers = [
+            make_rnn_layer(cell, units, return_sequences=True, return_state=True,
+                           dropout=dropout, bidirectional=bidirectional,
+                           name=f"encoder_rnn_{i + 1}")
+            for i in range(depth)
+        ]
+        # without recurrence there is no final state: the masked mean of the encoder
+        # outputs is the summary the decoder reads at every step
+        pool = (None if get_cell(cell).recurrent
+                else keras.layers.GlobalAveragePooling1D(name="encoder_pool"))
+        decoder = DecoderStack(tgt_size, cell=cell, width=layer_width(cell, units, bidirectional),
+                               depth=depth, dropout=dropout, embedding_dim=embedding_dim,
+                               attention=attention)
 
         def encode(source):
             x = src_embedding(source)
             states = []
-            if feedforward:
-                for layer in enc_layers:
-                    x = layer(x)
-                states = [pool(x)]  # the condition of the feed-forward decoder
-            else:
-                for i, layer in enumerate(enc_layers):
-                    out = layer(x)
-                    x, layer_states = out[0], list(out[1:])
-                    if bidirectional:
-                        inner = layer.forward_layer
-                        sizes = state_sizes(inner)
-                        n = len(sizes)
-                        fw, bw = layer_states[:n], layer_states[n:]
-                        layer_states = [
-                            keras.layers.Concatenate(name=f"encoder_state_{i + 1}_{k}")([f, b])
-                            if size == units else f
-                            for k, (f, b, size) in enumerate(zip(fw, bw, sizes))
-                        ]
-                    states += layer_states
+            for i, layer in enumerate(enc_layers):
+                out = layer(x)
+                x, layer_states = out[0], list(out[1:])
+                if isinstance(layer, keras.layers.Bidirectional):
+                    layer_states = merge_bidirectional_states(
+                        layer, layer_states, units, name=f"encoder_state_{i + 1}")
+                states += layer_states
+            if pool is not None:
+                states = [pool(x)]
             mask = keras.ops.cast(keras.ops.not_equal(source, 0), "float32")
             return states, x, mask
 
@@ -410,22 +185,8 @@ class Seq2Seq(keras.Model):
     def from_config(cls, config, custom_objects=None):
         return cls(**config)
 
-    # ------------------------------------------------------------------ inference
-    def inference_models(self) -> dict:
-        """The encoder and one-step decoder models used by :meth:`generate` and for export.
-
-        Returns:
-            ``{"encoder": Model(source ids (B, S) int32 -> [*states]),
-            "decoder_step": Model([token (B, 1) int32, *states] -> [probs (B, V), *states]),
-            "start_id": int, "end_id": int}``. With attention the last two states
-            are the encoder outputs (B, S, width) and the float source mask (B, S).
-            They share their layers (weights) with this model.
-        """
-        from rnnzoo.text import END_ID, START_ID
-
-        cached = _INFERENCE_CACHE.get(self)
-        if cached is not None:
-            return dict(cached)
+    # ------------------------------------------------------------------ generation hooks
+    def _build_inference_models(self):
         source = keras.Input((None,), dtype="int32", name="source")
         states, memory, memory_mask = self._encode_fn(source)
         with_memory = self.attention != "none"
@@ -433,10 +194,17 @@ class Seq2Seq(keras.Model):
         encoder = keras.Model(source, outputs, name=f"{self.name}_encoder")
         step = step_model(self._decoder_stack, outputs, with_memory=with_memory,
                           name=f"{self.name}_decoder_step")
-        cached = {"encoder": encoder, "decoder_step": step, "start_id": START_ID,
-                  "end_id": END_ID}
-        _INFERENCE_CACHE[self] = cached
-        return dict(cached)
+        return encoder, step
+
+    def _generation_inputs(self, inputs):
+        return [inputs] if isinstance(inputs, (str, bytes)) else list(inputs)
+
+    def _encoder_input(self, chunk):
+        length = max(1, max(len(self.source_vocabulary.tokenize(t)) for t in chunk))
+        return self.source_vocabulary.encode_batch(chunk, max_length=length)
+
+    def _output_vocabulary(self):
+        return self.target_vocabulary
 
     def make_dataset(self, pairs, batch_size: int = 64, *, shuffle: bool = True, seed: int = 0,
                      max_source_length: int | None = None, max_target_length: int | None = None):
@@ -460,50 +228,7 @@ class Seq2Seq(keras.Model):
             pairs, self.source_vocabulary, self.target_vocabulary,
             max_source_length=max_source_length, max_target_length=max_target_length,
         )
-        return data.to_dataset(inputs, targets, batch_size=batch_size, shuffle=shuffle, seed=seed)
-
-    def generate(self, inputs, method: str = "greedy", *, beam_width: int = 4,
-                 temperature: float = 1.0, top_k: int | None = None,
-                 max_length: int | None = None, seed: int | None = None,
-                 batch_size: int = 64) -> list[str]:
-        """Translates raw source sentences.
-
-        Args:
-            inputs: a string or a list of strings in the source language.
-            method: ``"greedy"``, ``"beam"`` (beam search) or ``"sample"``.
-            beam_width: beams kept by beam search.
-            temperature: softmax temperature for sampling (> 0).
-            top_k: sample only among the ``top_k`` most likely tokens.
-            max_length: the most tokens generated (default ``max_output_length``).
-            seed: sampling seed (same seed, same text).
-            batch_size: sentences decoded together.
-
-        Returns:
-            A list of strings, one per input.
-
-        Example:
-
-        >>> model.generate(["the small red cat sees a dog"], method="beam")
-        ['le petit chat rouge voit un chien']
-        """
-        max_length = self.max_output_length if max_length is None else max_length
-        check_generate_args(method, beam_width, temperature, top_k, max_length, batch_size)
-        texts = [inputs] if isinstance(inputs, (str, bytes)) else list(inputs)
-        if not texts:
-            return []
-        models = self.inference_models()
-        results = []
-        for start in range(0, len(texts), batch_size):
-            chunk = texts[start:start + batch_size]
-            length = max(1, max(len(self.source_vocabulary.tokenize(t)) for t in chunk))
-            ids = self.source_vocabulary.encode_batch(chunk, max_length=length)
-            sequences = run_decode(
-                models["encoder"], models["decoder_step"], ids, method=method,
-                beam_width=beam_width, temperature=temperature, top_k=top_k,
-                max_length=max_length, seed=seed,
-            )
-            results += [self.target_vocabulary.decode(seq) for seq in sequences]
-        return results
+        return to_dataset(inputs, targets, batch_size=batch_size, shuffle=shuffle, seed=seed)
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -523,22 +248,16 @@ def evaluate_generation(model: Seq2Seq, pairs, *, method: str = "greedy",
         equal to the reference, "hypotheses": [...]}``. Tokens are the target
         vocabulary's tokens.
     """
-    from rnnzoo.metrics import corpus_bleu
-
-    sources = [s for s, _ in pairs]
-    hyps = model.generate(sources, method=method, beam_width=beam_width, max_length=max_length)
+    hyps = model.generate([s for s, _ in pairs], method=method, beam_width=beam_width,
+                          max_length=max_length)
     tok = model.target_vocabulary.tokenize
-    references = [[tok(t)] for _, t in pairs]
-    hyp_tokens = [tok(h) for h in hyps]
-    exact = float(np.mean([h == r[0] for h, r in zip(hyp_tokens, references)]))
-    return {"bleu": float(corpus_bleu(references, hyp_tokens)), "exact_match": exact,
-            "hypotheses": hyps}
+    exact = np.mean([tok(h) == tok(t) for h, (_, t) in zip(hyps, pairs)])
+    return {"bleu": bleu(model.target_vocabulary, [[t] for _, t in pairs], hyps),
+            "exact_match": float(exact), "hypotheses": hyps}
 
 
 def _demo_report(model, test_ds) -> dict:
     """BLEU and exact match of greedy translations vs. the most frequent target sentence."""
-    from rnnzoo.metrics import corpus_bleu
-
     demo = registry.get("translation").demo
     kwargs = dict(demo.get("eval_data", {}))
     n = kwargs.pop("num_examples", data.BUILTIN["num_examples"]["test"])
@@ -550,11 +269,8 @@ def _demo_report(model, test_ds) -> dict:
                                 seed=data.BUILTIN["seed"] * 10)
     # baseline: always answer the most frequent training target (no sentence repeats
     # often, so this is near zero) -- a model that ignores its input
-    import collections
-
-    common = collections.Counter(t for _, t in train).most_common(1)[0][0]
-    tok = model.target_vocabulary.tokenize
-    baseline = corpus_bleu([[tok(t)] for _, t in pairs], [tok(common)] * len(pairs))
+    _, baseline = most_frequent_bleu(model.target_vocabulary, [[t] for _, t in pairs],
+                                     [[t] for _, t in train])
     examples = [f"{s} -> {h} ({t})" for (s, t), h in zip(pairs[:3], scores["hypotheses"][:3])]
     examples.append(f"test BLEU {scores['bleu']:.3f}, exact match {scores['exact_match']:.3f} "
                     f"(baseline BLEU {baseline:.3f})")

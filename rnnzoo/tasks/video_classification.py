@@ -24,7 +24,9 @@ from __future__ import annotations
 import warnings
 
 import keras
+import numpy as np
 
+from rnnzoo import _validation as v
 from rnnzoo import registry
 from rnnzoo.data import video_classification as data
 from rnnzoo.layers.recurrent import recurrent_block
@@ -48,8 +50,6 @@ def _order_blind_report(model, test_ds) -> dict:
     On the built-in clips a frame-averaging model (the ``"feedforward"`` cell)
     can tell the axis of motion but not its direction: at most 50%.
     """
-    import numpy as np
-
     labels = np.concatenate([np.asarray(y) for _, y in test_ds])
     return {
         "baseline": "frame averaging (best possible)",
@@ -185,18 +185,18 @@ def build_video_classification(
         low = _MIN_SIZE[backbone]
         raise ValueError(
             f"`image_size` must be at least {low}x{low} for backbone='{backbone}'. "
-            f"Received: image_size={image_size}"
+            f"{v.received('image_size', image_size)}"
         )
     if backbone_weights is not None:
         if backbone != "mobilenet_v3_small":
             raise ValueError(
                 "`backbone_weights` must be None for backbone='small_cnn' (it is trained from "
-                f"scratch). Received: backbone_weights={backbone_weights!r}"
+                f"scratch). {v.received('backbone_weights', backbone_weights)}"
             )
         if channels != 3:
             raise ValueError(
                 "`channels` must be 3 with backbone_weights='imagenet' (the ImageNet weights "
-                f"are RGB). Received: channels={channels}"
+                f"are RGB). {v.received('channels', channels)}"
             )
     inputs = keras.Input((frames, height, width, channels), dtype="float32", name="frames")
     if backbone == "small_cnn":

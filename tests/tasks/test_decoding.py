@@ -156,3 +156,117 @@ def test_bad_options_name_the_argument(kwargs, match):
     kw = {"batch_size": 2, **kwargs}
     with pytest.raises(ValueError, match=match):
         decode(_counter_step, _zeros(2), **kw)
+
+
+# --------------------------------------------------------------------------- strategy objects
+
+from rnnzoo.tasks.decoding import (  # noqa: E402
+    LOG_PROB_FLOOR,
+    BeamSearch,
+    Greedy,
+    Sampling,
+    StopTokens,
+    log_probabilities,
+)
+
+NUCLEUS_ROW = [1e-9, 1e-9, 1e-9, 0.5, 0.3, 0.2]
+
+
+def _nucleus_step(tokens, state):
+    return _log(np.array([NUCLEUS_ROW] * len(tokens))), state
+
+
+@pytest.mark.parametrize("top_p, nucleus, share_of_3", [
+    (0.45, {3}, 1.0),          # the most likely token alone holds >= 0.45
+    (0.7, {3, 4}, 0.5 / 0.8),  # 0.5 < 0.7 <= 0.5 + 0.3
+    (0.85, {3, 4, 5}, 0.5),    # 0.8 < 0.85: all three likely tokens
+])
+def test_top_p_samples_only_the_nucleus(top_p, nucleus, share_of_3):
+    dist = Sampling(top_p=top_p).distribution(_log([NUCLEUS_ROW]))[0]
+    assert set(np.nonzero(dist)[0]) == nucleus
+    np.testing.assert_allclose(dist.sum(), 1.0)
+    np.testing.assert_allclose(dist[3], share_of_3, rtol=1e-6)
+    out = decode(_nucleus_step, [], batch_size=400, method="sample", top_p=top_p, seed=0,
+                 max_length=5)
+    drawn = np.array([t for seq in out for t in seq])
+    assert len(drawn) == 400 * 5  # the end token (outside every nucleus) never comes
+    assert set(drawn) == nucleus
+    assert (drawn == 3).mean() == pytest.approx(share_of_3, abs=0.03)
+
+
+def test_top_p_one_is_plain_sampling_and_combines_with_top_k():
+    kw = dict(batch_size=64, method="sample", max_length=5, seed=11)
+    assert decode(_nucleus_step, [], top_p=1.0, **kw) == decode(_nucleus_step, [], **kw)
+    # top_k=2 first keeps {3, 4} (renormalised 0.625 / 0.375); top_p=0.6 then keeps {3}
+    dist = Sampling(top_k=2, top_p=0.6).distribution(_log([NUCLEUS_ROW]))[0]
+    assert set(np.nonzero(dist)[0]) == {3}
+
+
+def test_strategy_objects_are_what_the_method_names_run():
+    kw = dict(batch_size=2, max_length=6)
+    assert decode(_trap_step, _zeros(2), method=Greedy(), **kw) == decode(
+        _trap_step, _zeros(2), **kw)
+    assert decode(_trap_step, _zeros(2), method=BeamSearch(2), **kw) == [[4, 5], [4, 5]]
+    first = np.full((2,), START, np.int32)
+    assert BeamSearch(2).run(_trap_step, _zeros(2), first, max_length=6,
+                             stop=StopTokens(END)) == [[4, 5], [4, 5]]
+    a = Sampling(seed=5).run(_nucleus_step, [], first, max_length=5, stop=StopTokens(END))
+    assert a == decode(_nucleus_step, [], batch_size=2, method="sample", seed=5, max_length=5)
+
+
+def test_several_stop_tokens_end_a_sequence():
+    assert decode(_counter_step, _zeros(2), batch_size=2, end_id=[4, END],
+                  max_length=10) == [[3], [3]]
+    assert decode(_counter_step, _zeros(1), batch_size=1, end_id=(5, END), method="beam",
+                  beam_width=2, max_length=10) == [[3, 4]]
+    assert StopTokens([2, 7]).trim([5, 6, 7, 2]) == [5, 6]
+    assert StopTokens(2).ids == (2,)
+
+
+# After START: END (p=0.45) or 3 (p=0.55); after 3: 4 (0.8); after 3, 4: END (0.9).
+#   total log-prob: [] = log 0.45 = -0.80  >  [3, 4] = log 0.396 = -0.93
+#   with length_penalty=1: -0.80 / 1  <  -0.93 / ((5 + 3) / 6) = -0.69
+PENALTY_TREE = {(): {END: 0.45, 3: 0.55}, (3,): {4: 0.8, 5: 0.2}, (3, 4): {END: 0.9, 5: 0.1}}
+
+
+def _penalty_step(tokens, state):
+    (hist,) = state
+    hist = hist.copy()
+    rows = []
+    for r, tok in enumerate(tokens):
+        h = [int(t) for t in hist[r] if t > 0]
+        if tok not in (START, 0):
+            h.append(int(tok))
+            hist[r, len(h) - 1] = tok
+        row = np.full((V,), 1e-9)
+        for t, p in PENALTY_TREE.get(tuple(h), {END: 1.0}).items():
+            row[t] = p
+        rows.append(_log(row))
+    return np.stack(rows), [hist]
+
+
+def test_length_penalty_favours_longer_hypotheses():
+    kw = dict(batch_size=1, method="beam", beam_width=2, max_length=6)
+    state = [np.zeros((1, 8), np.int64)]
+    assert decode(_penalty_step, state, **kw) == [[]]
+    assert decode(_penalty_step, state, length_penalty=1.0, **kw) == [[3, 4]]
+
+
+def test_one_log_probability_floor():
+    assert LOG_PROB_FLOOR == 1e-12
+    np.testing.assert_allclose(log_probabilities([0.0, 0.5]), [np.log(1e-12), np.log(0.5)])
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"method": "sample", "top_p": 0.0}, "`top_p`.*0.0"),
+    ({"method": "sample", "top_p": 1.5}, "`top_p`.*1.5"),
+    ({"method": "beam", "length_penalty": float("nan")}, "`length_penalty`"),
+    ({"end_id": []}, "`end_id`"),
+    ({"end_id": [2, -1]}, "`end_id`"),
+])
+def test_bad_new_options_name_the_argument(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        decode(_counter_step, _zeros(2), batch_size=2, **kwargs)
+    if "top_p" in kwargs:
+        with pytest.raises(ValueError, match=match):
+            Sampling(top_p=kwargs["top_p"])

@@ -79,6 +79,8 @@ def test_generate_methods_on_an_untrained_model():
     assert all(len(s) <= len(p) + 12 for s, p in zip(out, ["The", "A"]))
     # greedy == beam search with one beam
     assert model.generate(["The", "A"], method="beam", beam_width=1, max_length=12) == out
+    # prompts decoded one at a time give the same text
+    assert model.generate(["The", "A"], max_length=12, batch_size=1) == out
     sampled = model.generate("The", method="sample", seed=7, max_length=12)
     assert sampled == model.generate("The", method="sample", seed=7, max_length=12)
     only = model.generate("The", max_length=12, include_prompt=False)[0]

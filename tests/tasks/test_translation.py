@@ -122,6 +122,8 @@ def test_fine_tune_on_raw_pairs_then_generate_and_round_trip(tmp_path):
     assert a != greedy
     # top_k=1 sampling is greedy
     assert model.generate(sources, method="sample", top_k=1, seed=3) == greedy
+    # so is nucleus sampling with a nucleus of one token
+    assert model.generate(sources, method="sample", top_p=1e-6, seed=3) == greedy
     # max_length caps the words
     assert all(len(t.split()) <= 2 for t in model.generate(sources, max_length=2))
     # unknown words do not break generation
@@ -140,6 +142,7 @@ def test_fine_tune_on_raw_pairs_then_generate_and_round_trip(tmp_path):
     ({"method": "beam", "beam_width": 0}, "beam_width"),
     ({"method": "sample", "temperature": 0.0}, "temperature"),
     ({"method": "sample", "top_k": 0}, "top_k"),
+    ({"method": "sample", "top_p": 1.5}, "top_p"),
     ({"max_length": 0}, "max_length"),
     ({"batch_size": 0}, "batch_size"),
 ])

@@ -1,0 +1,225 @@
+"""The generative base shared by ``text_prediction``, ``translation`` and ``captioning``.
+
+KerasHub's ``CausalLM`` / ``Seq2SeqLM`` are the model: a generative task is a
+``keras.Model`` that carries its vocabulary, turns the user's raw examples into
+training batches (``make_dataset``) and raw inputs into text (``generate``).
+:class:`GenerativeMixin` owns what the three share:
+
+- ``generate``: argument checks, batching, running the encoder, decoding with a
+  strategy of :mod:`rnnzoo.tasks.decoding`, turning ids into text;
+- ``inference_models``: the encoder and one-step decoder, built once per model
+  and cached *outside* it (an attribute would be walked by Keras' saver and
+  change the weight paths of the saved file);
+- :func:`to_dataset`: encoded arrays as shuffled ``tf.data`` batches;
+- BLEU scoring against references (:func:`bleu`, :func:`most_frequent_bleu`).
+
+A task provides only what differs: its training graph, how raw inputs become
+encoder inputs (:meth:`GenerativeMixin._generation_inputs`,
+:meth:`GenerativeMixin._encoder_input`) and its inference models
+(:meth:`GenerativeMixin._build_inference_models`).
+
+Example:
+
+```python
+class MyGenerator(GenerativeMixin, keras.Model):
+    def _build_inference_models(self):
+        return encoder, decoder_step
+```
+"""
+
+from __future__ import annotations
+
+import collections
+import weakref
+from typing import Any, Sequence
+
+import keras
+import numpy as np
+
+from rnnzoo import _validation as v
+from rnnzoo.data import check_batch_size
+from rnnzoo.metrics import corpus_bleu
+from rnnzoo.tasks import decoding
+from rnnzoo.text import END_ID, START_ID, Vocabulary
+
+__all__ = ["GenerativeMixin", "make_step_fn", "to_dataset", "bleu", "most_frequent_bleu"]
+
+# model -> its inference models, built once; kept out of the model's attributes so that
+# saving does not see them.
+_INFERENCE_MODELS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def make_step_fn(step: keras.Model):
+    """Wraps a step model as ``decoding.decode``'s ``step_fn`` (log-probabilities, numpy)."""
+
+    def step_fn(tokens, state):
+        tokens = np.asarray(tokens, dtype=np.int32).reshape(-1, 1)
+        # predict_on_batch runs a compiled function: ~20x faster than an eager call
+        outs = step.predict_on_batch([tokens, *[np.asarray(s) for s in state]])
+        outs = [np.asarray(o) for o in (outs if isinstance(outs, (list, tuple)) else [outs])]
+        # No token is masked out: the exported decoder (rnnzoo.litert_runtime) takes the
+        # plain argmax, and a trained model gives <pad>/<start> (never targets) ~0 mass.
+        return decoding.log_probabilities(outs[0]), outs[1:]
+
+    return step_fn
+
+
+def to_dataset(inputs: Any, targets: np.ndarray, *, batch_size: int, shuffle: bool,
+               seed: int | None = 0):
+    """Wraps encoded arrays in a batched, optionally shuffled ``tf.data.Dataset``.
+
+    Args:
+        inputs: an array or a dict of arrays (first axis: examples).
+        targets: the target array.
+        batch_size: examples per batch.
+        shuffle: shuffle every epoch.
+        seed: the shuffle seed.
+
+    Returns:
+        A ``tf.data.Dataset`` of ``(inputs, targets)`` batches.
+    """
+    import tensorflow as tf  # tf.data only; the rest of the package runs on any backend
+
+    check_batch_size(batch_size)
+    ds = tf.data.Dataset.from_tensor_slices((inputs, targets))
+    if shuffle:
+        ds = ds.shuffle(max(len(targets), 1), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def bleu(vocabulary: Vocabulary, references: Sequence[Sequence[str]],
+         hypotheses: Sequence[str]) -> float:
+    """Corpus BLEU-4 of ``hypotheses`` against several references each, in ``vocabulary``'s tokens.
+
+    Args:
+        vocabulary: tokenises the texts.
+        references: per hypothesis, a list of reference strings.
+        hypotheses: the generated strings.
+
+    Returns:
+        BLEU in ``[0, 1]``.
+    """
+    tok = vocabulary.tokenize
+    return float(corpus_bleu([[tok(r) for r in refs] for refs in references],
+                             [tok(h) for h in hypotheses]))
+
+
+def most_frequent_bleu(vocabulary: Vocabulary, references: Sequence[Sequence[str]],
+                       train_references: Sequence[Sequence[str]]) -> tuple[str, float]:
+    """BLEU-4 of always answering the most frequent training text (a blind baseline).
+
+    Returns:
+        ``(that text, its BLEU against references)``.
+    """
+    common = collections.Counter(t for refs in train_references for t in refs).most_common(1)
+    text = common[0][0]
+    return text, bleu(vocabulary, references, [text] * len(references))
+
+
+class GenerativeMixin:
+    """What every generative task model shares; mix it in before ``keras.Model``.
+
+    ``class Seq2Seq(GenerativeMixin, keras.Model)``. A subclass implements
+    :meth:`_build_inference_models` and :meth:`_generation_inputs`, and
+    overrides the other hooks where it differs: :meth:`_encoder_input` (raw
+    chunk to encoder input), :meth:`_initial_state` (a model without encoder),
+    :meth:`_output_vocabulary` (default ``self.vocabulary``) and
+    :meth:`_default_max_length` (default ``self.max_output_length``).
+    """
+
+    # ------------------------------------------------------------------ hooks
+    def _build_inference_models(self) -> tuple[keras.Model | None, keras.Model]:
+        """``(encoder or None, decoder_step)`` sharing this model's layers."""
+        raise NotImplementedError
+
+    def _generation_inputs(self, inputs: Any) -> Sequence:
+        """The user's raw ``inputs`` as a sequence of examples (sliceable)."""
+        raise NotImplementedError
+
+    def _encoder_input(self, chunk: Sequence) -> Any:
+        """The encoder's input for a chunk of examples."""
+        return np.asarray(chunk)
+
+    def _initial_state(self, models: dict, chunk: Sequence) -> tuple[list, list | None]:
+        """``(decoder states, prompt prefix or None)`` for a chunk: the encoder's outputs."""
+        # One eager call per batch: input lengths vary between batches, and an eager call
+        # neither retraces nor needs every layer to support an unknown time dimension.
+        states = models["encoder"](self._encoder_input(chunk), training=False)
+        if not isinstance(states, (list, tuple)):  # a one-output model returns a tensor
+            states = [states]
+        return [keras.ops.convert_to_numpy(s) for s in states], None
+
+    def _output_vocabulary(self) -> Vocabulary:
+        return self.vocabulary
+
+    def _default_max_length(self) -> int:
+        return self.max_output_length
+
+    # ------------------------------------------------------------------ shared
+    def inference_models(self) -> dict:
+        """The encoder and one-step decoder used by ``generate`` and for export.
+
+        Returns:
+            ``{"encoder": Model(raw-input encoding -> [*states]) or None,
+            "decoder_step": Model([token (B, 1) int32, *states] -> [probs (B, V),
+            *new_states]), "start_id": int, "end_id": int}``. Without encoder the
+            initial states are zeros of the step model's state input shapes. Both
+            models share their layers (weights) with this model; they are built
+            once per model.
+        """
+        cached = _INFERENCE_MODELS.get(self)
+        if cached is None:
+            encoder, step = self._build_inference_models()
+            cached = {"encoder": encoder, "decoder_step": step, "start_id": START_ID,
+                      "end_id": END_ID}
+            _INFERENCE_MODELS[self] = cached
+        return dict(cached)
+
+    def generate(self, inputs, method: str | decoding.Strategy = "greedy", *,
+                 beam_width: int = 4, temperature: float = 1.0, top_k: int | None = None,
+                 top_p: float | None = None, length_penalty: float = 0.0,
+                 max_length: int | None = None, seed: int | None = None,
+                 batch_size: int | None = 64) -> list[str]:
+        """Generates text for raw inputs.
+
+        Args:
+            inputs: the raw inputs (see the task's model class).
+            method: ``"greedy"``, ``"beam"`` (beam search) or ``"sample"``, or a
+                :class:`rnnzoo.tasks.decoding.Strategy`.
+            beam_width: beams kept by beam search.
+            temperature: softmax temperature for sampling (> 0).
+            top_k: sample only among the ``top_k`` most likely tokens.
+            top_p: sample only among the most likely tokens holding ``top_p`` of
+                the probability (nucleus sampling).
+            length_penalty: beam search: rank finished hypotheses by
+                ``log_prob / ((5 + length) / 6) ** length_penalty``.
+            max_length: the most tokens generated (default: the model's).
+            seed: sampling seed (same seed, same text).
+            batch_size: inputs decoded together (``None``: all at once).
+
+        Returns:
+            A list of strings, one per input.
+        """
+        max_length = self._default_max_length() if max_length is None else max_length
+        decoding.check_decoding_args(method, beam_width, temperature, top_k, max_length,
+                                     top_p=top_p, length_penalty=length_penalty)
+        v.check_positive_int("batch_size", batch_size, allow_none=True)
+        items = self._generation_inputs(inputs)
+        if not len(items):
+            return []
+        models = self.inference_models()
+        step_fn = make_step_fn(models["decoder_step"])
+        vocabulary = self._output_vocabulary()
+        size = len(items) if batch_size is None else batch_size
+        results = []
+        for start in range(0, len(items), size):
+            chunk = items[start:start + size]
+            states, prefix = self._initial_state(models, chunk)
+            sequences = decoding.decode(
+                step_fn, states, batch_size=len(chunk), start_id=models["start_id"],
+                end_id=models["end_id"], method=method, beam_width=beam_width,
+                temperature=temperature, top_k=top_k, top_p=top_p,
+                length_penalty=length_penalty, max_length=max_length, seed=seed, prefix=prefix,
+            )
+            results += [vocabulary.decode(seq) for seq in sequences]
+        return results

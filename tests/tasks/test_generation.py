@@ -1,0 +1,74 @@
+"""The generative base and the shared decoder: what translation, captioning and
+text_prediction have in common, tested once over every generative task."""
+
+import io
+import zipfile
+
+import h5py
+import pytest
+
+import rnnzoo
+from rnnzoo.tasks.decoder import DecoderStack
+from rnnzoo.tasks.generation import GenerativeMixin, most_frequent_bleu
+from rnnzoo.text import build_vocabulary
+
+from tests.conftest import TASKS, tiny_overrides
+
+GENERATIVE = [t for t in TASKS
+              if isinstance(rnnzoo.build(t, **tiny_overrides(t)), GenerativeMixin)]
+
+
+def _saved_weight_names(model, path):
+    model.save(path)
+    names = []
+    with zipfile.ZipFile(path) as z:
+        h5py.File(io.BytesIO(z.read("model.weights.h5"))).visit(names.append)
+    return sorted(names)
+
+
+def test_the_three_generative_tasks_share_the_base():
+    assert sorted(GENERATIVE) == ["captioning", "text_prediction", "translation"]
+
+
+@pytest.mark.parametrize("task", GENERATIVE)
+def test_inference_models_are_built_once_and_never_saved(task, tmp_path):
+    model = rnnzoo.build(task, **tiny_overrides(task))
+    before = _saved_weight_names(model, tmp_path / "before.keras")
+    first = model.inference_models()
+    second = model.inference_models()
+    assert second["decoder_step"] is first["decoder_step"]
+    assert second["encoder"] is first["encoder"]
+    second["start_id"] = 99  # a copy: the cache is not the caller's dict
+    assert model.inference_models()["start_id"] == 1
+    # the cache lives outside the model: saving sees the same weights as before
+    assert _saved_weight_names(model, tmp_path / "after.keras") == before
+
+
+@pytest.mark.parametrize("task", GENERATIVE)
+def test_generate_checks_arguments_before_anything_else(task):
+    model = rnnzoo.build(task, **tiny_overrides(task))
+    for kwargs, fragment in [({"top_p": 0.0}, "`top_p`"), ({"batch_size": 0}, "`batch_size`"),
+                             ({"method": "nucleus"}, "`method`")]:
+        with pytest.raises(ValueError, match=fragment):
+            model.generate(object(), **kwargs)
+
+
+@pytest.mark.parametrize("cell, condition, fed", [
+    ("lstm", "state", False),
+    ("feedforward", "state", True),  # no state to carry the condition: read every step
+    ("lstm", "every_step", True),
+    ("feedforward", None, False),    # a language model has no condition
+])
+def test_a_decoder_without_recurrence_reads_its_condition(cell, condition, fed):
+    stack = DecoderStack(10, cell=cell, width=4, depth=2, dropout=0.0, embedding_dim=3,
+                         condition=condition)
+    assert stack.feed_condition is fed
+    assert stack.num_states() == ([2, 2] if cell == "lstm" else [0, 0])
+
+
+def test_most_frequent_bleu_is_the_blind_baseline():
+    cat, dog = "a big red cat sleeps here", "two small blue dogs run there"
+    vocab = build_vocabulary([cat, dog], level="word")
+    text, score = most_frequent_bleu(vocab, [[cat], [cat]], [[cat], [dog, cat]])
+    assert text == cat and score == pytest.approx(1.0)
+    assert most_frequent_bleu(vocab, [[dog]], [[cat]]) == (cat, 0.0)
