@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 
 import keras
 
@@ -80,7 +81,11 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
                     _io.atomic_copy(metadata, self.metadata_path)
                 elif os.path.exists(self.metadata_path):
                     os.remove(self.metadata_path)
-            self._restore(previous, metadata)
+            # Keras loads weights only from a ".weights.h5" name: read a private copy (every
+            # worker may, while only the chief writes the shared folder).
+            with tempfile.TemporaryDirectory() as folder:
+                self._restore(_io.atomic_copy(previous, os.path.join(folder, WEIGHTS_FILE)),
+                              metadata)
 
     def _restore(self, weights_path: str, metadata_path: str | None) -> None:
         model = self.model
