@@ -15,7 +15,14 @@ import contextlib
 import sys
 from typing import Any, Callable, Iterable, Iterator
 
-__all__ = ["tensorboard_only_when_used", "replaced_rnn_loops", "running_fit_arguments"]
+__all__ = [
+    "build_training_state",
+    "replaced_rnn_loops",
+    "resume_epoch",
+    "running_fit_arguments",
+    "set_resume_epoch",
+    "tensorboard_only_when_used",
+]
 
 # --------------------------------------------------------------------------- layers
 
@@ -85,6 +92,44 @@ def running_fit_arguments(model) -> dict | None:
     return None
 
 # --------------------------------------------------------------------------- distribute
+
+
+def build_training_state(model, data_batch) -> None:
+    """Creates a compiled model's layer, metric, loss and optimizer variables from a batch.
+
+    ``model.fit`` does this itself (``Trainer._symbolic_build``) from a batch it
+    first all-reduces across workers, which ``MultiWorkerMirroredStrategy``
+    rejects; ``rnnzoo.distribute.fit``'s loop calls the same method with a
+    local batch (same shapes) inside ``strategy.scope()``. There is no public
+    equivalent: ``model.build`` creates no metric or optimizer state, and
+    running ``compute_metrics`` eagerly would update sync-on-read metric
+    variables in cross-replica context, which tf.distribute forbids.
+    Checked: Keras 3.15.1 (``_symbolic_build(iterator=None, data_batch=None)``).
+    """
+    build = getattr(model, "_symbolic_build", None)
+    if build is None:
+        raise RuntimeError(
+            "rnnzoo.distribute.fit needs keras.Model._symbolic_build (Keras 3.x), which this "
+            "Keras lacks; see rnnzoo/_compat.py."
+        )
+    build(data_batch=data_batch)
+
+
+def resume_epoch(model) -> int | None:
+    """The epoch a ``BackupAndRestore`` callback told ``model.fit`` to resume from (or None).
+
+    Keras' callbacks hand it to ``fit`` through the model attribute
+    ``_initial_epoch`` (set in ``on_train_begin``, read by ``fit`` right after);
+    rnnzoo's training loop reads it the same way, so Keras' own callback and
+    rnnzoo's both resume it. No public API carries it. Checked: Keras 3.15.1.
+    """
+    return getattr(model, "_initial_epoch", None)
+
+
+def set_resume_epoch(model, epoch: int) -> None:
+    """Tells ``model.fit`` (and rnnzoo's loop) to start at ``epoch``: see :func:`resume_epoch`."""
+    model._initial_epoch = epoch
+
 
 # --------------------------------------------------------------------------- tuning
 

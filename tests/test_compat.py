@@ -106,6 +106,66 @@ def test_running_fit_arguments_finds_the_data_of_the_running_fit():
     assert _compat.running_fit_arguments(model) is None
 
 
+# --------------------------------------------------------------------------- distribute
+
+
+def _tiny_compiled_model():
+    import keras
+
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+    model.compile(optimizer="adam", loss="mse", metrics=["mae"])
+    return model
+
+
+def test_symbolic_build_still_builds_metric_and_optimizer_state_from_a_batch():
+    import keras
+    import numpy as np
+
+    method = getattr(keras.Model, "_symbolic_build", None)
+    assert method is not None, HINT + "keras.Model._symbolic_build is gone"
+    params = inspect.signature(method).parameters
+    assert "data_batch" in params, HINT + f"_symbolic_build{inspect.signature(method)}"
+    model = _tiny_compiled_model()
+    batch = (np.zeros((4, 3), "float32"), np.zeros((4, 1), "float32"))
+    _compat.build_training_state(model, batch)
+    assert model.built and model.optimizer.built, HINT + "_symbolic_build built no optimizer"
+    assert model.optimizer.variables, HINT + "_symbolic_build created no optimizer state"
+    metric_variables = [v for m in model.metrics for v in m.variables]
+    assert metric_variables, HINT + "_symbolic_build created no metric state"
+
+
+def test_fit_still_resumes_from_the_epoch_a_callback_restored():
+    import keras
+    import numpy as np
+
+    model = _tiny_compiled_model()
+    assert _compat.resume_epoch(model) is None, HINT + "a fresh model has a resume epoch"
+
+    class Restore(keras.callbacks.Callback):  # what BackupAndRestore.on_train_begin does
+        def on_train_begin(self, logs=None):
+            _compat.set_resume_epoch(self.model, 2)
+
+    x, y = np.zeros((4, 3), "float32"), np.zeros((4, 1), "float32")
+    history = model.fit(x, y, epochs=4, verbose=0, callbacks=[Restore()])
+    assert history.epoch == [2, 3], HINT + f"fit ignored Model._initial_epoch: {history.epoch}"
+    assert _compat.resume_epoch(model) == 2
+    # and Keras' own BackupAndRestore still reports its epoch the same way
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        model.save_weights(f"{folder}/latest.weights.h5")
+        with open(f"{folder}/training_metadata.json", "w") as f:
+            json.dump({"epoch": 3, "batch": 0}, f)
+        fresh = _tiny_compiled_model()
+        fresh.build((None, 3))
+        callback = keras.callbacks.BackupAndRestore(folder, delete_checkpoint=False)
+        callback.set_model(fresh)
+        callback.on_train_begin()
+        assert _compat.resume_epoch(fresh) == 3, HINT + "BackupAndRestore sets another attribute"
+
+
 # --------------------------------------------------------------------------- tuning
 
 

@@ -172,6 +172,53 @@ def test_backup_and_restore_resumes_and_only_the_chief_writes(tmp_path, monkeypa
     assert not backup.exists()
 
 
+def test_backup_every_n_batches_writes_what_keras_writes_and_falls_back(tmp_path, monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    data = tiny_data("classification")
+    kwargs = dict(save_freq=2, double_checkpoint=True, delete_checkpoint=False)
+    folders = {"keras": tmp_path / "keras", "rnnzoo": tmp_path / "rnnzoo"}
+    for name, callback in (("keras", keras.callbacks.BackupAndRestore(folders["keras"], **kwargs)),
+                           ("rnnzoo", distribute.BackupAndRestore(folders["rnnzoo"], **kwargs))):
+        model = rnnzoo.build("classification", **tiny_overrides("classification"))
+        distribute.fit(model, data, epochs=2, verbose=0, engine="keras", callbacks=[callback])
+    listing = ["latest.weights.h5", "latest.weights.h5.bkp", "training_metadata.json",
+               "training_metadata.json.bkp"]
+    for name in ("training_metadata.json", "training_metadata.json.bkp"):
+        ours, theirs = (json.loads((folders[k] / name).read_text()) for k in ("rnnzoo", "keras"))
+        assert ours == theirs, name  # same epoch and batch as Keras' own callback
+    assert sorted(os.listdir(folders["rnnzoo"])) == sorted(os.listdir(folders["keras"])) == listing
+    # An unreadable latest checkpoint: every worker restores the previous one, the chief
+    # repairs the latest files from it.
+    backup = folders["rnnzoo"]
+    previous_epoch = json.loads((backup / "training_metadata.json.bkp").read_text())["epoch"]
+    expected = _weights_of(backup / "latest.weights.h5.bkp")
+    (backup / "latest.weights.h5").write_bytes(b"not an HDF5 file")
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            seen.append([w.copy() for w in self.model.get_weights()])
+
+    fresh = rnnzoo.build("classification", **tiny_overrides("classification"))
+    callback = distribute.BackupAndRestore(backup, **kwargs)
+    history = distribute.fit(fresh, data, epochs=2, verbose=0, engine="loop",
+                             callbacks=[callback, Record()])
+    assert history.epoch == list(range(previous_epoch, 2))
+    _assert_same_weights(seen[0], expected)
+
+
+def _weights_of(path):
+    import shutil
+    import tempfile
+
+    model = rnnzoo.build("classification", **tiny_overrides("classification"))
+    model.optimizer.build(model.trainable_variables)
+    with tempfile.TemporaryDirectory() as folder:  # Keras reads only *.weights.h5 names
+        shutil.copyfile(path, os.path.join(folder, "w.weights.h5"))
+        model.load_weights(os.path.join(folder, "w.weights.h5"))
+    return model.get_weights()
+
+
 def test_cli_train_with_strategy_and_backup_dir_resumes(tmp_path, capsys):
     from rnnzoo.cli import main
 

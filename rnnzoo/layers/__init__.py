@@ -4,7 +4,10 @@ Keras' built-in ``SimpleRNN``, ``LSTM``, ``GRU`` and ``Bidirectional`` are used
 as they are; rnnzoo adds only the layers Keras lacks, one family per module:
 
 - :mod:`~rnnzoo.layers.abc_rnn`: the explicit A/B/C simple RNN (cell + RNN wrapper);
-- :mod:`~rnnzoo.layers.clockwork`: the Clockwork RNN (cell + RNN wrapper);
+- :mod:`~rnnzoo.layers.clockwork`: the Clockwork RNN (cell + RNN wrapper), and
+  :mod:`~rnnzoo.layers.clockwork_schedule`, its fast chunked loop;
+- :mod:`~rnnzoo.layers.dropout`: one dropout mask per sequence for these cells
+  (public ``keras.random`` only);
 - :mod:`~rnnzoo.layers.feedforward`: the no-recurrence baseline with the same interface;
 - :mod:`~rnnzoo.layers.recurrent`: the cell table (``cell=`` in every task) and the
   recurrent block (depth, Bidirectional);

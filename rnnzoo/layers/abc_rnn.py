@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import keras
 from keras import ops
-from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
 from rnnzoo import _validation as v
+from rnnzoo.layers.dropout import DropoutMasks
 
 __all__ = ["ABCSimpleRNNCell", "ABCSimpleRNN"]
 
@@ -34,7 +34,7 @@ _DEFAULT_INITIALIZERS = {
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
-class ABCSimpleRNNCell(keras.layers.Layer, DropoutRNNCell):
+class ABCSimpleRNNCell(DropoutMasks, keras.layers.Layer):
     """One step of the explicit A/B/C simple RNN.
 
     ``h_t = activation(x_t·A + h_{t-1}·C + b_h)``,
@@ -56,7 +56,8 @@ class ABCSimpleRNNCell(keras.layers.Layer, DropoutRNNCell):
             ``SimpleRNN`` for A, C, b_h).
         A_regularizer, C_regularizer, B_regularizer, b_h_regularizer,
             b_y_regularizer: regularizers of each weight (default None).
-        dropout: fraction of the inputs dropped (one mask per sequence).
+        dropout: fraction of the inputs dropped (one mask per sequence,
+            training only; see :mod:`rnnzoo.layers.dropout`).
         recurrent_dropout: fraction of ``h_{t-1}`` dropped before ``C``.
         seed: seed of the dropout masks.
         **kwargs: ``keras.layers.Layer`` arguments.
@@ -160,12 +161,11 @@ class ABCSimpleRNNCell(keras.layers.Layer, DropoutRNNCell):
 
     def call(self, inputs, states, training=False):
         h_prev = states[0] if isinstance(states, (list, tuple)) else states
-        dp_mask = self.get_dropout_mask(inputs)
-        if training and dp_mask is not None:
-            inputs = inputs * dp_mask
+        input_mask, recurrent_mask = self.dropout_masks(inputs, training)
+        if input_mask is not None:
+            inputs = inputs * input_mask
         z = self.project_inputs(inputs)
-        rec_mask = self.get_recurrent_dropout_mask(h_prev)
-        h_in = h_prev * rec_mask if training and rec_mask is not None else h_prev
+        h_in = h_prev if recurrent_mask is None else h_prev * recurrent_mask
         h = z + ops.matmul(h_in, self.C)
         if self.activation is not None:
             h = self.activation(h)
@@ -173,6 +173,7 @@ class ABCSimpleRNNCell(keras.layers.Layer, DropoutRNNCell):
         return out, ([h] if isinstance(states, (list, tuple)) else h)
 
     def get_initial_state(self, batch_size=None):
+        self.drop_lazy_masks()  # a fresh state starts a new sequence
         return [ops.zeros((batch_size, self.units), dtype=self.compute_dtype)]
 
     def get_config(self):
@@ -306,33 +307,41 @@ class ABCSimpleRNN(keras.layers.RNN):
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
-        return super().call(sequences, mask=mask, training=training, initial_state=initial_state)
-
-    def inner_loop(self, sequences, initial_state, mask, training=False):
         cell = self.cell
-        if cell.output_units is None:
-            return super().inner_loop(sequences, initial_state, mask, training)
-        # The loop carries h only; y = h·B + b_y for all steps is one matmul after it.
+        # The masks of this sequence are drawn before the loop, as Keras does for its cells.
+        cell.make_dropout_masks(sequences[:, 0, :])
+        # With B, the loop carries h only; y = h·B + b_y for all steps is one matmul after it.
         # (Projecting x·A for all steps before the loop, too, measured slower on CPU.)
-        cell._defer_outputs = True
+        cell._defer_outputs = cell.output_units is not None
         try:
-            last, outputs, states = super().inner_loop(sequences, initial_state, mask, training)
+            result = super().call(sequences, mask=mask, training=training,
+                                  initial_state=initial_state)
         finally:
             cell._defer_outputs = False
-        # Output projection for every step in one matmul. Keras' loop gives masked
-        # steps the previous output (zeros before the first kept step) or, with
-        # zero_output_for_mask, zeros: reproduce that in y-space.
-        last_y, y = cell.project_outputs(last), cell.project_outputs(outputs)
-        if mask is not None:
-            m = ops.cast(mask, "bool")
-            if self.go_backwards:
-                m = ops.flip(m, axis=1)
-            if self.return_sequences:
-                keep = m if self.zero_output_for_mask else ops.cumsum(ops.cast(m, "int32"), 1) > 0
-                y = ops.where(ops.expand_dims(keep, -1), y, ops.zeros_like(y))
-            keep_last = m[:, -1] if self.zero_output_for_mask else ops.any(m, axis=1)
-            last_y = ops.where(ops.expand_dims(keep_last, -1), last_y, ops.zeros_like(last_y))
-        return last_y, y, states
+            cell.clear_dropout_masks()
+        if cell.output_units is None:
+            return result
+        output, states = (result[0], list(result[1:])) if self.return_state else (result, [])
+        output = self._project(output, mask)
+        return (output, *states) if self.return_state else output
+
+    def _project(self, h, mask):
+        """The outputs ``y`` from the loop's ``h`` (the last step, or every step).
+
+        Keras' loop gives a masked step the previous output (zeros before the first
+        kept step) or, with ``zero_output_for_mask``, zeros: reproduced in y-space.
+        """
+        y = self.cell.project_outputs(h)
+        if mask is None:
+            return y
+        m = ops.cast(mask, "bool")
+        if self.go_backwards:
+            m = ops.flip(m, axis=1)
+        if self.return_sequences:
+            keep = m if self.zero_output_for_mask else ops.cumsum(ops.cast(m, "int32"), 1) > 0
+        else:
+            keep = m[:, -1] if self.zero_output_for_mask else ops.any(m, axis=1)
+        return ops.where(ops.expand_dims(keep, -1), y, ops.zeros_like(y))
 
     def get_config(self):
         config = {name: self.cell.get_config()[name] for name in _CELL_ARGS}

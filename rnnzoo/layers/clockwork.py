@@ -22,34 +22,26 @@ the float exact on endless streams. Because it is state, ``stateful=True``,
 ``initial_state``/``return_state`` and streaming one step at a time continue
 the clock where it stopped.
 
-Speed. With the default power-of-two periods the modules active at any step
-are a prefix of the fast-to-slow order, of length ``1 + trailing_zeros(t)``.
-:class:`ClockworkRNN` runs the recurrence in chunks of ``L`` steps aligned to
-the clock (``L`` a power of two, at most 8): inside a chunk the active prefix
-of every step but the first is known when the graph is built, so each step
-multiplies ``x_t`` and ``h`` only by the columns of its active modules
-(``(input_dim + units) × active_units`` instead of ``× units``); the chunk's
-first step uses the full matrices with the active units selected. Masks (any
-pattern) and per-sample clocks are handled by gathering every sample's kept
-steps into clock-aligned slots before the loop and gathering the results
-back after it. Other periods use a per-step loop with the full matrix product and the
-active units selected (correct, but not faster than a ``SimpleRNN``).
+Speed. With the default power-of-two periods :class:`ClockworkRNN` runs a
+chunked schedule (:mod:`rnnzoo.layers.clockwork_schedule`) whose steps
+multiply only by the columns of their active modules. Other periods use a
+per-step loop with the full matrix product and the active units selected
+(correct, but not faster than a ``SimpleRNN``).
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import keras
 from keras import ops
-from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
 from rnnzoo import _validation as v
+from rnnzoo.layers.clockwork_schedule import chunked_recurrence
+from rnnzoo.layers.dropout import DropoutMasks
 
 __all__ = ["ClockworkRNNCell", "ClockworkRNN", "default_num_modules"]
 
-_MAX_CHUNK = 8
 _MAX_EXACT_CLOCK = 2**24  # float32 holds every integer below this exactly
 
 
@@ -65,45 +57,15 @@ def default_num_modules(units: int) -> int:
     return next(g for g in (8, 4, 2, 1) if units % g == 0)
 
 
-def _trailing_zeros(j: int) -> int:
-    return (j & -j).bit_length() - 1
-
-
-def _take_rows(x, index):
-    """``x[b, index[b, i], :]`` for ``x`` ``(batch, n, units)`` and ``index`` ``(batch, m)``.
-
-    One gather of whole rows (``take_along_axis`` would gather element by element).
-    """
-    batch, n = ops.shape(x)[0], ops.shape(x)[1]
-    flat = ops.reshape(x, (-1, x.shape[-1]))
-    rows = ops.expand_dims(ops.arange(batch, dtype="int32") * n, 1) + index
-    return ops.take(flat, rows, axis=0)
-
-
-def _unstack(x, num, axis):
-    """``ops.unstack`` through split and squeeze (gradients: one concat, no slice grads)."""
-    return [ops.squeeze(p, axis) for p in ops.split(x, num, axis=axis)]
-
-
 def _resolve_periods(units, num_modules, periods):
-    if not isinstance(units, int) or isinstance(units, bool) or units < 1:
-        raise ValueError(f"`units` must be a positive integer. Received: units={units!r}")
-    if num_modules is not None and (
-        not isinstance(num_modules, int) or isinstance(num_modules, bool) or num_modules < 1
-    ):
-        raise ValueError(
-            "`num_modules` must be a positive integer or None. "
-            f"Received: num_modules={num_modules!r}"
-        )
+    v.check_positive_int("units", units)
+    v.check_positive_int("num_modules", num_modules, allow_none=True)
     if periods is not None:
         ok = isinstance(periods, (list, tuple)) and len(periods) > 0 and all(
-            isinstance(p, int) and not isinstance(p, bool) and p > 0 for p in periods
-        )
+            v.is_int(p) and p > 0 for p in periods)
         if not ok or any(a >= b for a, b in zip(periods, periods[1:])):
-            raise ValueError(
-                "`periods` must be a non-empty, strictly increasing list of positive integers. "
-                f"Received: periods={periods!r}"
-            )
+            raise ValueError("`periods` must be a non-empty, strictly increasing list of positive "
+                             f"integers. {v.received('periods', periods)}")
         periods = [int(p) for p in periods]
         if num_modules is not None and num_modules != len(periods):
             raise ValueError(
@@ -124,7 +86,7 @@ def _resolve_periods(units, num_modules, periods):
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
-class ClockworkRNNCell(keras.layers.Layer, DropoutRNNCell):
+class ClockworkRNNCell(DropoutMasks, keras.layers.Layer):
     """One step of the Clockwork RNN (Koutnik et al., 2014).
 
     State list: ``[h, t]``: ``h`` of shape ``(batch, units)`` and the step
@@ -150,7 +112,8 @@ class ClockworkRNNCell(keras.layers.Layer, DropoutRNNCell):
             ``SimpleRNN`` (each recurrent block gets its own draw).
         kernel_regularizer, recurrent_regularizer, bias_regularizer: as in
             ``SimpleRNN`` (the recurrent one applies to every block).
-        dropout: fraction of the inputs dropped (one mask per sequence).
+        dropout: fraction of the inputs dropped (one mask per sequence,
+            training only; see :mod:`rnnzoo.layers.dropout`).
         recurrent_dropout: fraction of ``h_{t-1}`` dropped before the
             recurrent product.
         seed: seed of the dropout masks.
@@ -282,15 +245,14 @@ class ClockworkRNNCell(keras.layers.Layer, DropoutRNNCell):
 
     def call(self, inputs, states, training=False):
         h_prev, t = states[0], states[1]
-        if self._projected_matrix is not None:
+        input_mask, recurrent_mask = self.dropout_masks(inputs, training)
+        if self._projected_matrix is not None:  # ClockworkRNN projected (and dropped) the inputs
             z, matrix = inputs, self._projected_matrix
         else:
-            dp_mask = self.get_dropout_mask(inputs)
-            if training and dp_mask is not None:
-                inputs = inputs * dp_mask
+            if input_mask is not None:
+                inputs = inputs * input_mask
             z, matrix = self.project_inputs(inputs), self.recurrent_matrix()
-        rec_mask = self.get_recurrent_dropout_mask(h_prev)
-        h_in = h_prev * rec_mask if training and rec_mask is not None else h_prev
+        h_in = h_prev if recurrent_mask is None else h_prev * recurrent_mask
         candidate = z + ops.matmul(h_in, matrix)
         if self.activation is not None:
             candidate = self.activation(candidate)
@@ -298,6 +260,7 @@ class ClockworkRNNCell(keras.layers.Layer, DropoutRNNCell):
         return h, [h, self.tick(t)]
 
     def get_initial_state(self, batch_size=None):
+        self.drop_lazy_masks()  # a fresh state starts a new sequence
         return [
             ops.zeros((batch_size, self.units), dtype=self.compute_dtype),
             ops.zeros((batch_size, 1), dtype=self.compute_dtype),
@@ -432,177 +395,68 @@ class ClockworkRNN(keras.layers.RNN):
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
-        if initial_state is not None:
-            states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [
-                initial_state]
-            if len(states) == 1:  # just h: start the clock at 0
-                states.append(ops.zeros((ops.shape(states[0])[0], 1), dtype=self.compute_dtype))
-            if len(states) != 2:
-                raise ValueError(
-                    "`initial_state` of a ClockworkRNN must be [h] or [h, t]. "
-                    f"Received: {len(states)} tensors"
-                )
-            initial_state = states
-        return super().call(sequences, mask=mask, training=training, initial_state=initial_state)
-
-    def inner_loop(self, sequences, initial_state, mask, training=False):
         cell = self.cell
-        dp_mask = cell.get_dropout_mask(sequences[:, 0, :])
-        if training and dp_mask is not None:
-            sequences = sequences * ops.expand_dims(dp_mask, 1)
-        rec_mask = cell.get_recurrent_dropout_mask(initial_state[0])
-        rec_mask = rec_mask if training and rec_mask is not None else None
-        if cell.prefix_schedule:
-            return self._chunked_loop(sequences, initial_state, mask, rec_mask)
-        z = cell.project_inputs(sequences)  # every step's input projection in one matmul
-        cell._projected_matrix = cell.recurrent_matrix()
+        if initial_state is not None:
+            initial_state = self._with_clock(initial_state)
+        # This sequence's dropout masks, drawn before the loop as Keras does for its cells.
+        cell.make_dropout_masks(sequences[:, 0, :])
         try:
-            return super().inner_loop(z, initial_state, mask, training)
+            input_mask, recurrent_mask = cell.dropout_masks(sequences[:, 0, :], training)
+            if input_mask is not None:
+                sequences = sequences * ops.expand_dims(input_mask, 1)
+            if cell.prefix_schedule:
+                return self._chunked_call(sequences, initial_state, mask, recurrent_mask)
+            # Other periods: Keras' per-step loop over every step's input projection
+            # (one matmul), with the recurrent matrix assembled once.
+            cell._projected_matrix = cell.recurrent_matrix()
+            return super().call(cell.project_inputs(sequences), mask=mask, training=training,
+                                initial_state=initial_state)
         finally:
             cell._projected_matrix = None
+            cell.clear_dropout_masks()
 
-    def _chunked_loop(self, z, initial_state, mask, rec_mask):
-        """The fast loop for power-of-two periods (see the module docstring)."""
-        cell = self.cell
-        g, k, units = cell.num_modules, cell.module_size, cell.units
-        h0, t0 = initial_state
-        chunk = min(_MAX_CHUNK, 2 ** (g - 1))
-        static_steps = z.shape[1]
-        if static_steps is not None:  # no longer than the sequence needs
-            chunk = min(chunk, 1 << max(0, static_steps - 1).bit_length())
-        steps = ops.shape(z)[1]
-        features = z.shape[-1]
-        if self.go_backwards:
-            z = ops.flip(z, axis=1)
-            mask = None if mask is None else ops.flip(mask, axis=1)
-
-        # Where each processed step goes: the kept steps of a sample, in order,
-        # into slots whose index is congruent to the sample's clock modulo `chunk`.
-        offset = ops.cast(ops.mod(t0[:, 0], float(chunk)), "int32")  # (batch,)
-        n_chunks = (steps + 2 * chunk - 2) // chunk
-        n_slots = n_chunks * chunk
-        position = ops.arange(n_slots, dtype="int32")[None, :] - offset[:, None]  # (b, slots)
-        time = ops.arange(steps, dtype="int32")[None, :]
-        if mask is None:
-            m = None
-            n_kept = steps
-            source = ops.clip(position, 0, steps - 1)
-        else:
-            m = ops.cast(mask, "bool")
-            n_kept = ops.sum(ops.cast(m, "int32"), axis=1)
-            order = ops.argsort(ops.where(m, time, time + steps), axis=1)  # kept steps first
-            source = ops.take_along_axis(order, ops.clip(position, 0, steps - 1), axis=1)
-        n_kept_col = n_kept if m is None else n_kept[:, None]
-        valid = ops.logical_and(position >= 0, position < n_kept_col)  # (b, slots)
-        # Without a mask, samples usually share their clock (fresh or stateful state):
-        # then one slice of a padded copy places every sample, much cheaper (with its
-        # gradient) than the per-row gather needed when the clocks differ.
-        uniform = None
-        if m is None and isinstance(steps, int):
-            uniform = ops.all(ops.equal(offset, offset[0]))
-            padded = ops.pad(z, [(0, 0), (chunk - 1, n_slots - steps), (0, 0)])
-            z_slots = ops.cond(
-                uniform,
-                lambda: ops.slice(padded, [0, chunk - 1 - offset[0], 0],
-                                  [ops.shape(z)[0], n_slots, features]),
-                lambda: _take_rows(z, source),
+    def _with_clock(self, initial_state):
+        states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [
+            initial_state]
+        if len(states) == 1:  # just h: start the clock at 0
+            states.append(ops.zeros((ops.shape(states[0])[0], 1), dtype=self.compute_dtype))
+        if len(states) != 2:
+            raise ValueError(
+                "`initial_state` of a ClockworkRNN must be [h] or [h, t]. "
+                f"Received: {len(states)} tensors"
             )
-        else:
-            z_slots = _take_rows(z, source)
+        return states
 
-        # Which modules are active at each chunk's first slot (the other slots are static).
-        first_clock = ops.expand_dims(t0[:, 0] - ops.cast(offset, t0.dtype), 1) + ops.cast(
-            ops.arange(n_chunks, dtype="int32") * chunk, t0.dtype)[None, :]  # (b, chunks)
-        periods = ops.convert_to_tensor(cell.periods, dtype=t0.dtype)
-        first_active = ops.equal(ops.mod(ops.expand_dims(first_clock, -1), periods), 0)
-        first_active = ops.logical_and(
-            ops.repeat(first_active, k, axis=2),
-            ops.expand_dims(ops.reshape(valid, (-1, n_chunks, chunk))[:, :, 0], -1),
-        )  # (b, chunks, units)
-
-        matrix = cell.recurrent_matrix()
-        # Slot j of a chunk updates the first widths[j] units (slot 0: any, selected by mask).
-        widths = [units] + [min(1 + _trailing_zeros(j), g) * k for j in range(1, chunk)]
-        slabs = {n: matrix[:, :n] for n in set(widths[1:])}
-        kernel = ops.cast(cell.kernel, matrix.dtype)
-        bias = None if cell.bias is None else ops.cast(cell.bias, matrix.dtype)
-        kernels = {n: kernel[:, :n] for n in set(widths[1:])}
-        biases = {n: bias[:n] for n in set(widths[1:])} if bias is not None else None
-        activation = cell.activation or (lambda v: v)
-        # One time-major tensor per chunk: every slot's input, the slots' valid flags and
-        # the first slot's active units (one tensor: keras.ops.scan on TensorFlow fails
-        # on several inputs of unknown length). The loop splits it (split's gradient is
-        # a concat; slicing would give slow StridedSliceGrads).
-        dtype = z_slots.dtype
-        xs = ops.concatenate([
-            ops.reshape(ops.transpose(ops.reshape(z_slots, (-1, n_chunks, chunk * features)),
-                                      (1, 0, 2)), (n_chunks, -1, chunk * features)),
-            ops.transpose(ops.cast(ops.reshape(valid, (-1, n_chunks, chunk))[:, :, 1:], dtype),
-                          (1, 0, 2)),
-            ops.transpose(ops.cast(first_active, dtype), (1, 0, 2)),
-        ], axis=-1)  # (chunks, b, chunk·features + chunk - 1 + units)
-        sizes = [features] * chunk + [1] * (chunk - 1) + [units]
-        split_at = list(itertools.accumulate(sizes))[:-1]
-        keep_all = self.return_sequences
-
-        def chunk_step(carry, inputs):
-            h = carry[-1]  # the carry is the previous chunk's outputs (or h); its last is h
-            pieces = ops.split(inputs, split_at, axis=-1)
-            z_c, valid_c = pieces[:chunk], [v > 0 for v in pieces[chunk:-1]]
-            active_c = pieces[-1] > 0
-            h_in = h if rec_mask is None else h * rec_mask
-            pre = ops.matmul(z_c[0], kernel) + ops.matmul(h_in, matrix)
-            h = ops.where(active_c, activation(pre if bias is None else pre + bias), h)
-            outs = [h]
-            for j in range(1, chunk):
-                n = widths[j]
-                h_in = h if rec_mask is None else h * rec_mask
-                pre = ops.matmul(z_c[j], kernels[n]) + ops.matmul(h_in, slabs[n])
-                new = activation(pre if bias is None else pre + biases[n])
-                if n == units:
-                    h = ops.where(valid_c[j - 1], new, h)
-                else:
-                    # split, not h[:, :n]: its gradient is a concat, a column slice's
-                    # gradient (StridedSliceGrad) is many times slower on CPU
-                    head, tail = ops.split(h, [n], axis=1)
-                    h = ops.concatenate([ops.where(valid_c[j - 1], new, head), tail], axis=1)
-                outs.append(h)
-            # keras.ops.scan on TensorFlow needs the per-iteration output shaped like the carry.
-            out = tuple(outs) if keep_all else (h,)
-            return out, out
-
-        init = (h0,) if not keep_all else tuple([ops.zeros_like(h0)] * (chunk - 1) + [h0])
-        last_carry, ys = ops.scan(chunk_step, init, xs)
-        h_last = last_carry[-1]
-        t_last = cell.tick(t0, ops.expand_dims(n_kept, -1) if m is not None else n_kept)
-
-        last = h_last
-        if m is not None:
-            keep_last = m[:, -1] if self.zero_output_for_mask else n_kept > 0
-            last = ops.where(ops.expand_dims(keep_last, -1), last, ops.zeros_like(last))
-        if not self.return_sequences:
-            return last, ops.expand_dims(last, 1), [h_last, t_last]
-        slots = ops.stack(ys, axis=1)  # (chunks, chunk, b, units)
-        slots = ops.reshape(ops.transpose(slots, (2, 0, 1, 3)), (-1, n_slots, units))
-        if m is None:
-            slot_of_step = ops.expand_dims(offset, 1) + time
-            if uniform is not None:
-                outputs = ops.cond(
-                    uniform,
-                    lambda: ops.slice(slots, [0, offset[0], 0], [ops.shape(z)[0], steps, units]),
-                    lambda: _take_rows(slots, slot_of_step),
-                )
-            else:
-                outputs = _take_rows(slots, slot_of_step)
-        else:
-            # A masked step repeats the previous output (zeros before the first
-            # kept step), or is zero with zero_output_for_mask.
-            kept_so_far = ops.cumsum(ops.cast(m, "int32"), axis=1)
-            slot_of_step = ops.clip(ops.expand_dims(offset, 1) + kept_so_far - 1, 0, n_slots - 1)
-            outputs = _take_rows(slots, slot_of_step)
-            keep = m if self.zero_output_for_mask else kept_so_far > 0
-            outputs = ops.where(ops.expand_dims(keep, -1), outputs, ops.zeros_like(outputs))
-        return last, outputs, [h_last, t_last]
+    def _chunked_call(self, sequences, initial_state, mask, recurrent_mask):
+        """``keras.layers.RNN.call`` with the chunked schedule as its loop."""
+        if self.unroll and sequences.shape[1] is None:
+            raise ValueError(  # Keras' own message
+                "Cannot unroll a RNN if the time dimension is undefined. \n"
+                "- If using a Sequential model, specify the time dimension by passing an "
+                "`Input()` as your first layer.\n- If using the functional API, specify the "
+                "time dimension by passing a `shape` or `batch_shape` argument to your `Input()`.")
+        if initial_state is None:
+            initial_state = self.states if self.stateful else self.get_initial_state(
+                batch_size=ops.shape(sequences)[0])
+        if self.stateful:
+            expected, actual = self.states[0].shape[0], sequences.shape[0]
+            if actual is not None and actual != expected:
+                raise ValueError(
+                    "If an RNN is stateful, the batch size of the input sequences must be the "
+                    f"same as the batch size of the initial state. \n- Expected batch size: "
+                    f"{expected}\n- Received batch size: {actual}")
+        initial_state = [ops.convert_to_tensor(s, dtype=self.cell.compute_dtype)
+                         for s in initial_state]
+        last, outputs, states = chunked_recurrence(
+            self.cell, sequences, initial_state, mask, recurrent_mask,
+            go_backwards=self.go_backwards, return_sequences=self.return_sequences,
+            zero_output_for_mask=self.zero_output_for_mask)
+        states = [ops.cast(s, self.compute_dtype) for s in states]
+        if self.stateful:
+            for variable, state in zip(self.states, states):
+                variable.assign(state)
+        output = ops.cast(outputs if self.return_sequences else last, self.compute_dtype)
+        return (output, *states) if self.return_state else output
 
     def get_config(self):
         config = {name: self.cell.get_config()[name] for name in _CELL_ARGS}

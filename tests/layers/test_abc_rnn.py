@@ -178,6 +178,34 @@ def test_dropout_only_in_training_and_regularizers_add_losses():
     assert len(layer.losses) == 2
 
 
+@pytest.mark.parametrize("kwargs", [{"dropout": 0.3, "recurrent_dropout": 0.4},
+                                    {"dropout": 0.3}, {"recurrent_dropout": 0.4}])
+def test_dropout_masks_and_seeds_are_keras_simple_rnns(kwargs):
+    # One input mask and one recurrent mask per sequence, drawn from the seed in the
+    # order Keras draws them: with the same seed and weights, the layer and the cell
+    # alone in keras.layers.RNN give SimpleRNN's training outputs, call after call.
+    x = _x()
+    simple = keras.layers.SimpleRNN(6, return_sequences=True, seed=3, **kwargs)
+    simple(x)
+    layer = ABCSimpleRNN(6, return_sequences=True, seed=3, **kwargs)
+    layer(x)
+    layer.set_weights(simple.get_weights())
+    generic = keras.layers.RNN(ABCSimpleRNNCell(6, seed=3, **kwargs), return_sequences=True)
+    generic(x)
+    generic.set_weights(simple.get_weights())
+    twin = keras.layers.SimpleRNN(6, return_sequences=True, seed=3, **kwargs)
+    twin(x)
+    twin.set_weights(simple.get_weights())
+    outputs = []
+    for _ in range(3):
+        want = np.asarray(simple(x, training=True))
+        np.testing.assert_allclose(layer(x, training=True), want, atol=1e-5)
+        np.testing.assert_allclose(generic(x, training=True), twin(x, training=True), atol=1e-5)
+        np.testing.assert_allclose(layer(x), simple(x), atol=1e-5)
+        outputs.append(want)
+    assert not np.allclose(outputs[0], outputs[1])  # a new mask for every sequence
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"units": 0}, "`units` must be a positive integer"),
     ({"units": 2.5}, "`units` must be a positive integer"),

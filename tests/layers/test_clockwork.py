@@ -295,6 +295,27 @@ def test_dropout_only_in_training():
     assert not np.allclose(layer(x, training=True), a)
 
 
+@pytest.mark.parametrize("cell_kwargs", [{"num_modules": 4}, {"periods": [1, 3, 4]}])
+def test_dropout_is_one_mask_per_sequence_on_every_loop(cell_kwargs):
+    # The layer (chunked or per-step loop, masks drawn in its call) and its cell alone in
+    # keras.layers.RNN (masks drawn at the first step) draw the same masks from the same
+    # seed: equal training outputs call after call, a new mask for every sequence.
+    x = _x()
+    kwargs = dict(dropout=0.3, recurrent_dropout=0.3, seed=7, **cell_kwargs)
+    layer = ClockworkRNN(12, return_sequences=True, **kwargs)
+    layer(x)
+    generic = keras.layers.RNN(ClockworkRNNCell(12, **kwargs), return_sequences=True)
+    generic(x)
+    generic.set_weights(layer.get_weights())
+    outputs = []
+    for _ in range(3):
+        got = np.asarray(layer(x, training=True))
+        np.testing.assert_allclose(got, generic(x, training=True), atol=1e-5)
+        outputs.append(got)
+    assert not np.allclose(outputs[0], outputs[1])
+    np.testing.assert_allclose(layer(x), generic(x), atol=1e-5)
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"units": 0}, "`units` must be a positive integer"),
     ({"units": 10, "num_modules": 4}, r"`units` must be divisible.*units=10, num_modules=4"),

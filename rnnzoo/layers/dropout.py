@@ -1,0 +1,108 @@
+"""Dropout for rnnzoo's recurrent cells: one input mask and one recurrent mask per sequence.
+
+Keras' own cells get their dropout masks from a private mixin that only
+``keras.layers.RNN`` knows about. rnnzoo's cells use :class:`DropoutMasks`
+instead, built on the public ``keras.random.dropout`` and
+``keras.random.SeedGenerator``:
+
+- rnnzoo's RNN layers (``ABCSimpleRNN``, ``ClockworkRNN``) call
+  :meth:`DropoutMasks.make_dropout_masks` in their ``call`` before the time
+  loop and :meth:`DropoutMasks.clear_dropout_masks` after it, as
+  ``keras.layers.RNN`` does for its own cells: the loop body draws nothing
+  (which a compiled JAX loop needs), and every step of a sequence uses the
+  same masks. Like Keras, the masks are drawn on every call, so the seed
+  generator advances the same way in training and inference; they are
+  applied in training only.
+- A cell used on its own (``keras.layers.RNN(cell)``, or a loop of your own)
+  draws its masks lazily at its first step, so in ``keras.layers.RNN`` it
+  draws what Keras' own cells draw with the same seed. ``keras.layers.RNN``
+  asks the cell for a fresh initial state at the start of every call without
+  ``initial_state`` (not ``stateful``), which drops them, so each sequence
+  gets new masks. A loop that passes its own states should call
+  ``make_dropout_masks``/``clear_dropout_masks`` around each sequence, as
+  rnnzoo's layers do.
+
+Example:
+
+```python
+cell = ABCSimpleRNNCell(8, dropout=0.2, recurrent_dropout=0.2, seed=1)
+cell.make_dropout_masks(x[:, 0, :])      # before the loop
+y, states = cell(x[:, 0, :], states, training=True)
+cell.clear_dropout_masks()               # after it
+```
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+__all__ = ["DropoutMasks"]
+
+
+class DropoutMasks:
+    """Mixin for a recurrent cell with ``units``, ``dropout``, ``recurrent_dropout``, ``seed_generator``.
+
+    The input mask has the shape of one step's input, the recurrent mask
+    ``(batch, units)``; values are ``0`` or ``1 / (1 - rate)``, as in Keras'
+    cells. See the module docstring for when they are drawn.
+    """
+
+    _input_mask = None
+    _recurrent_mask = None
+    _masks_made = False
+    _masks_lazy = False
+
+    def make_dropout_masks(self, step_input) -> None:
+        """Draws this sequence's masks (input mask first, as Keras does).
+
+        Args:
+            step_input: one step of the sequence, ``(batch, features)``.
+        """
+        seed = self.seed_generator
+        self._input_mask = None if not self.dropout > 0 else keras.random.dropout(
+            ops.ones_like(step_input), rate=self.dropout, seed=seed)
+        self._recurrent_mask = None if not self.recurrent_dropout > 0 else keras.random.dropout(
+            ops.ones((ops.shape(step_input)[0], self.units), dtype=self.compute_dtype),
+            rate=self.recurrent_dropout, seed=seed)
+        self._masks_made = True
+        self._masks_lazy = False
+
+    def clear_dropout_masks(self) -> None:
+        """Forgets the masks: the next sequence gets new ones."""
+        self._input_mask = None
+        self._recurrent_mask = None
+        self._masks_made = False
+        self._masks_lazy = False
+
+    def dropout_masks(self, step_input, training) -> tuple:
+        """``(input mask, recurrent mask)`` to apply at this step; ``None`` for none.
+
+        Nothing is applied outside training. Masks not made before the loop
+        are drawn here, in training and inference alike, as Keras draws them
+        (see the module docstring).
+
+        Args:
+            step_input: the step's input ``(batch, features)``.
+            training: whether the layer is training.
+
+        Returns:
+            The two masks, each ``None`` when its rate is 0 or not training.
+        """
+        if self.dropout == 0 and self.recurrent_dropout == 0:
+            return None, None
+        # Lazy masks of an earlier call with another batch size are stale (eager loops).
+        made = self._input_mask if self._input_mask is not None else self._recurrent_mask
+        stale = self._masks_lazy and made is not None and made.shape[0] != step_input.shape[0]
+        if not self._masks_made or stale:
+            self.make_dropout_masks(step_input)
+            self._masks_lazy = True
+        if not training:
+            return None, None
+        return self._input_mask, self._recurrent_mask
+
+    def drop_lazy_masks(self) -> None:
+        """Forgets masks drawn lazily (called where a fresh state starts a sequence)."""
+        if self._masks_lazy:
+            self.clear_dropout_masks()
+
