@@ -135,13 +135,23 @@ class Tracer:
 
     def __enter__(self):
         loops = [(layer, self._probe_loop(name, layer)) for name, layer in self.layers]
+        # Layers with a faster loop of their own (ClockworkRNN's chunked schedule) run
+        # Keras' per-step loop while traced: the probe needs every step.
+        self._fast = [layer for _, layer in self.layers
+                      if getattr(layer, "step_by_step", True) is False]
+        for layer in self._fast:
+            layer.step_by_step = True
         self._active = _compat.replaced_rnn_loops(loops)
         self._active.__enter__()
         return self
 
     def __exit__(self, *exc):
         active, self._active = self._active, None
-        return active.__exit__(*exc)
+        try:
+            return active.__exit__(*exc)
+        finally:
+            for layer in self._fast:
+                layer.step_by_step = False
 
     def _probe_loop(self, name: str, layer: keras.layers.RNN):
         recorder, probes = self.recorder, self.probes

@@ -313,6 +313,11 @@ class ClockworkRNN(keras.layers.RNN):
     loop is made fast. ``unroll`` only affects periods other than the default
     powers of two (the fast path is already unrolled inside each chunk).
 
+    Attribute ``step_by_step`` (default False): when True the layer runs Keras'
+    own per-step loop over its cell even for power-of-two periods (same
+    outputs, slower); tools that observe every step (the gradient monitor's
+    probe) set it while they run.
+
     Args:
         units: hidden units; must be divisible by the number of modules.
         num_modules: ``g``; default: ``len(periods)`` if given, else the
@@ -387,6 +392,7 @@ class ClockworkRNN(keras.layers.RNN):
             **kwargs,
         )
         self.input_spec = [keras.layers.InputSpec(ndim=3)]
+        self.step_by_step = False
 
     def __getattr__(self, name):
         # Cell arguments and weights (units, periods, kernel, ...) read through to the cell.
@@ -404,7 +410,7 @@ class ClockworkRNN(keras.layers.RNN):
             input_mask, recurrent_mask = cell.dropout_masks(sequences[:, 0, :], training)
             if input_mask is not None:
                 sequences = sequences * ops.expand_dims(input_mask, 1)
-            if cell.prefix_schedule:
+            if cell.prefix_schedule and not self.step_by_step:
                 return self._chunked_call(sequences, initial_state, mask, recurrent_mask)
             # Other periods: Keras' per-step loop over every step's input projection
             # (one matmul), with the recurrent matrix assembled once.
