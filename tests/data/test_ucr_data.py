@@ -51,9 +51,14 @@ def test_validation_is_disjoint_stratified_and_seeded():
 
 
 def test_variable_length_padded_at_the_end_never_truncated():
+    import os
+
+    import aeon.datasets
     from aeon.datasets import load_classification
 
-    raw, _ = load_classification("JapaneseVowels", split="test")  # a list of (12, T_i)
+    bundled = os.path.join(os.path.dirname(aeon.datasets.__file__), "data")
+    raw, _ = load_classification("JapaneseVowels", split="test", extract_path=bundled)
+    assert isinstance(raw, list)  # aeon's own reading: a list of (12, T_i) arrays
     arrays = ucr.load_arrays("JapaneseVowels", "test", archive="uea")
     assert arrays.inputs.shape == (370, 29, 12)
     np.testing.assert_array_equal(arrays.lengths, [s.shape[1] for s in raw])
@@ -74,7 +79,7 @@ def test_labels_follow_the_archive_header_order():
 
 
 def test_dataset_batches_build_options_and_metadata():
-    ds = rnnzoo_load("uea", "train", 16, name="JapaneseVowels")
+    ds = ucr.load_uea("train", 16, name="JapaneseVowels")
     x, y = next(iter(ds))
     assert x.shape == (16, 29, 12) and x.dtype.name == "float32" and y.dtype.name == "int32"
     assert ds.rnnzoo_build_options == {"num_features": 12, "num_classes": 9}
@@ -87,10 +92,6 @@ def test_dataset_batches_build_options_and_metadata():
     (tx, ty), = list(test)  # not shuffled: the official order
     np.testing.assert_array_equal(ty.numpy(), ucr.load_arrays(
         "JapaneseVowels", "test", archive="uea").labels)
-
-
-def rnnzoo_load(archive, split, batch_size, **kwargs):
-    return (ucr.load_ucr if archive == "ucr" else ucr.load_uea)(split, batch_size, **kwargs)
 
 
 def test_name_errors():
@@ -145,6 +146,14 @@ def test_cache_dir_path_reads_prepared_archive_files(tmp_path):
     assert train.inputs.shape[2] == 2 and train.lengths.min() >= 3
     n = int(test.lengths[0])
     assert np.all(test.inputs[0, n:] == 0.0) and np.all(test.inputs[0, :n] > 0.0)
+
+
+def test_bundled_sets_create_no_cache_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("AEON_DATA", str(tmp_path / "cache"))
+    ucr.load_arrays("GunPoint", "test", seed=3)
+    ucr._CACHE.clear()
+    ucr.load_arrays("GunPoint", "test")
+    assert not (tmp_path / "cache").exists()  # read in place from aeon's wheel
 
 
 def test_aeon_default_cache_is_read(tmp_path, monkeypatch):
