@@ -26,7 +26,7 @@ import keras
 import numpy as np
 
 from rnnzoo import registry
-from rnnzoo.data import captioning as data
+from rnnzoo.data import captioning as data, digits
 from rnnzoo.layers.recurrent import state_sizes
 from rnnzoo.registry import Option
 from rnnzoo.tasks.common import compile_model, recurrent_options, recurrent_search_space
@@ -346,7 +346,7 @@ def _check_image_size(value):
         Option("max_output_length", 20, int, low=1, help="default max_length of generate()"),
     ],
     metrics=["token_accuracy"],
-    datasets={"builtin": data.load_builtin, "tfds": data.load_tfds},
+    datasets={"builtin": data.load_builtin, "tfds": data.load_tfds, "digits": digits.load},
     tfds_name="coco_captions",
     search_space=recurrent_search_space(units=(32, 256, 32), depth=(1, 2),
                                                  bidirectional=False),

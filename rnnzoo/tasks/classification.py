@@ -6,7 +6,7 @@ import keras
 import numpy as np
 
 from rnnzoo import registry
-from rnnzoo.data import classification as data
+from rnnzoo.data import classification as data, ucr
 from rnnzoo.layers.recurrent import recurrent_block
 from rnnzoo.registry import Option
 from rnnzoo.tasks.common import (
@@ -48,7 +48,8 @@ def _baseline_report(model, test_ds) -> dict:
         Option("embedding_dim", 32, int, low=1, help="token embedding width"),
     ],
     metrics=["accuracy"],
-    datasets={"builtin": data.load_builtin, "tfds": data.load_tfds},
+    datasets={"builtin": data.load_builtin, "tfds": data.load_tfds, "ucr": ucr.load_ucr,
+              "uea": ucr.load_uea},
     tfds_name="imdb_reviews",
     search_space=recurrent_search_space(),
     objective=("val_accuracy", "max"),

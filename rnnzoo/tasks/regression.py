@@ -23,7 +23,7 @@ import numpy as np
 import keras
 
 from rnnzoo import registry
-from rnnzoo.data import regression as data
+from rnnzoo.data import regression as data, series
 from rnnzoo.layers.recurrent import recurrent_block
 from rnnzoo.registry import Option
 from rnnzoo.tasks.common import (
@@ -166,7 +166,7 @@ def adapt_normalization(model: keras.Model, adapt_data) -> keras.Model:
                     "(default: the built-in training split)"),
     ],
     metrics=["rmse", "mae", "mse"],
-    datasets={"builtin": data.load_builtin, "tfds": data.load_tfds},
+    datasets={"builtin": data.load_builtin, "tfds": data.load_tfds, "statsmodels": series.load},
     tfds_name="cherry_blossoms",
     search_space=recurrent_search_space(),
     objective=("val_rmse", "min"),

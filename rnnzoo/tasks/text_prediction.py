@@ -24,7 +24,7 @@ import keras
 import numpy as np
 
 from rnnzoo import registry
-from rnnzoo.data import text_prediction as data
+from rnnzoo.data import shakespeare, text_prediction as data
 from rnnzoo.metrics import MaskedAccuracy, Perplexity
 from rnnzoo.registry import Option
 from rnnzoo.tasks import decoding
@@ -288,7 +288,8 @@ def _demo_report(model, test_ds) -> dict:
         Option("embedding_dim", 64, int, low=1, help="token embedding width"),
     ],
     metrics=["perplexity", "accuracy"],
-    datasets={"builtin": data.load_builtin, "tfds": data.load_tfds},
+    datasets={"builtin": data.load_builtin, "tfds": data.load_tfds,
+              "shakespeare": shakespeare.load},
     tfds_name="tiny_shakespeare",
     search_space=recurrent_search_space(units=(64, 512, 64), bidirectional=False),
     objective=("val_perplexity", "min"),
