@@ -17,6 +17,7 @@ import pytest
 
 import rnnzoo
 from rnnzoo import export
+from rnnzoo.export import converter, worker
 from rnnzoo.layers.recurrent import available_cells
 from rnnzoo.litert_runtime import LiteRTModel, greedy_decode, list_ops
 from tests.conftest import TASKS, tiny_data, tiny_overrides
@@ -291,13 +292,46 @@ def test_unsupported_layer_names_the_layer_and_op_and_leaves_no_file(tmp_path):
 
 
 def test_a_converter_crash_is_reported_not_fatal(tmp_path, monkeypatch):
-    monkeypatch.setattr(export, "_TEST_CRASH_SIGNAL", int(signal.SIGSEGV))
+    monkeypatch.setattr(converter, "_TEST_CRASH_SIGNAL", int(signal.SIGSEGV))
     model = rnnzoo.build("classification", **tiny_overrides("classification"))
     with pytest.raises(export.ExportError, match="crashed.*SIGSEGV"):
         export.to_tflite(model, tmp_path / "m.tflite", verify=False, verbose=False)
     assert os.listdir(tmp_path) == []
-    monkeypatch.setattr(export, "_TEST_CRASH_SIGNAL", None)
+    monkeypatch.setattr(converter, "_TEST_CRASH_SIGNAL", None)
     assert os.getpid() > 0  # still here: pytest's process was not the one that died
+
+
+def test_the_converter_process_imports_tensorflow_only(tmp_path):
+    """worker.py, run by path as the exporter runs it, loads no rnnzoo module and no sibling."""
+    import ast
+
+    with open(worker.__file__, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree)
+                if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and node.module}
+    assert imported <= {"__future__", "json", "os", "signal", "sys", "numpy", "tensorflow"}, imported
+    # Run it exactly as the exporter does (by path) on a job it cannot convert: it reports the
+    # converter's error, and -X importtime lists every module the child imported: no rnnzoo
+    # module, and no sibling (tracing.py, ...) picked up from its own folder by plain name.
+    job = {"saved_model": str(tmp_path / "missing"), "signature_keys": ["serving_default"],
+           "quantize": None, "output": str(tmp_path / "m.tflite"),
+           "result": str(tmp_path / "result.json")}
+    (tmp_path / "job.json").write_text(json.dumps(job))
+    proc = subprocess.run([sys.executable, "-X", "importtime", worker.__file__,
+                           str(tmp_path / "job.json")], capture_output=True, text=True,
+                          cwd=str(tmp_path), timeout=300,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 3, proc.stderr[-3000:]
+    loaded = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()
+              if line.startswith("import time:")}
+    assert "tensorflow" in loaded
+    siblings = {os.path.splitext(n)[0] for n in os.listdir(os.path.dirname(worker.__file__))}
+    assert not {m for m in loaded if m.split(".")[0] == "rnnzoo" or m in siblings}, loaded
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["ok"] is False and result["error"]
+    assert not (tmp_path / "m.tflite").exists()
 
 
 @pytest.mark.parametrize("kwargs, match", [
