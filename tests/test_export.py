@@ -197,6 +197,49 @@ def test_every_cell_streams_with_explicit_states(cell, exporter):
     _check_streaming(model, report, "classification")
 
 
+class RunningSum(keras.layers.Layer):
+    """Not an RNN, but steppable: the cumulative sum over time, one named state."""
+
+    state_names = ("total",)
+    return_sequences = True
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.state_size = [units]
+
+    def call(self, x):
+        return keras.ops.cumsum(x, axis=1)
+
+    def get_initial_state(self, batch_size):
+        return [keras.ops.zeros((batch_size, self.units))]
+
+    def step(self, x_t, states, training=False):
+        total = states[0] + x_t
+        return total, [total]
+
+
+def test_streaming_steps_any_layer_with_a_step_method():
+    """The streaming plan steps layers by capability (step/get_initial_state/state_size)."""
+    from rnnzoo.export.streaming import streaming_plan
+
+    inputs = keras.Input((None, 3), name="features")
+    x = RunningSum(3, name="acc")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(2, name="head")(x))
+    plan = streaming_plan(model)
+    assert plan.metadata["state_names"] == ["acc_total"]  # named by the layer's state_names
+    assert plan.outputs["step"] == ["head", "acc_total"]
+    seq = np.random.default_rng(0).normal(size=(1, 5, 3)).astype("float32")
+    states = {"acc_total": np.zeros((1, 3), np.float32)}
+    got = []
+    for t in range(5):
+        out = plan.reference["step"](features=seq[:, t:t + 1], **states)
+        states = {"acc_total": out["acc_total"]}
+        got.append(out["head"])
+    np.testing.assert_allclose(np.concatenate(got, axis=1), np.asarray(model(seq)), atol=1e-5)
+    np.testing.assert_allclose(states["acc_total"], seq.sum(axis=1), atol=1e-5)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("cell", available_cells())
 @pytest.mark.parametrize("bidirectional", [False, True])

@@ -33,7 +33,7 @@ def _to_numpy(value):
 
 
 def unbatch(batches: Iterable, limit: int) -> list:
-    """Splits ``(x, y)`` (or ``x``) batches into at most ``limit`` ``(x, y)`` examples (batch axis kept)."""
+    """Splits ``(x, y)`` (or ``x``) batches into at most ``limit`` examples (batch axis kept)."""
     examples = []
     for batch in batches:
         batch = _to_numpy(batch)
@@ -76,7 +76,7 @@ def fits_model(model, examples) -> bool:
 
 
 def random_examples(model, sequence_length: int | None, n: int, seed: int = 0) -> list:
-    """``n`` random ``(x, None)`` examples shaped like the model's inputs (token ids in its vocabulary)."""
+    """``n`` random ``(x, None)`` examples shaped like the model inputs (ids in its vocabulary)."""
     rng = np.random.default_rng(seed)
     vocab = [layer.input_dim for layer in walk.iter_layers(model)
              if isinstance(layer, keras.layers.Embedding)]

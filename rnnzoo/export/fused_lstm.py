@@ -139,7 +139,7 @@ class FusedLSTM(keras.layers.Layer):
 
 
 def with_fused_lstms(model) -> tuple[keras.Model, list[FusedLSTM]]:
-    """A copy of ``model`` sharing its layers, each top-level fusable LSTM wrapped in :class:`FusedLSTM`.
+    """A copy of ``model`` sharing its layers, each fusable LSTM wrapped in :class:`FusedLSTM`.
 
     Args:
         model: a functional or sequential Keras model.

@@ -39,13 +39,17 @@ def functional_view(model) -> keras.Model:
     return keras.Model(inputs, outputs, name=model.name)
 
 
-def replace_layers(model, replace: Callable[[keras.layers.Layer], keras.layers.Layer]) -> keras.Model:
+def replace_layers(model, replace: Callable[[keras.layers.Layer], keras.layers.Layer], *,
+                   time_steps: int | None = None) -> keras.Model:
     """A copy of ``model`` where each top-level layer is ``replace(layer)``.
 
     Args:
         model: a functional or sequential Keras model.
         replace: returns the layer itself to keep it (weights shared), or a
             substitute called with the same arguments.
+        time_steps: if given, every input of the copy has a time axis (axis 1)
+            of this length (streaming runs one step of a model whose inputs
+            may declare a fixed length).
 
     Returns:
         The rewired functional model; ``model`` is unchanged.
@@ -54,4 +58,12 @@ def replace_layers(model, replace: Callable[[keras.layers.Layer], keras.layers.L
 
     >>> copy = replace_layers(model, lambda layer: layer)   # same layers, same outputs
     """
-    return keras.models.clone_model(functional_view(model), clone_function=replace)
+    view = functional_view(model)
+    inputs = None
+    if time_steps is not None:
+        inputs = keras.tree.map_structure(
+            lambda t: keras.Input(batch_shape=(t.shape[0], time_steps, *t.shape[2:]),
+                                  dtype=t.dtype, name=t.name),
+            view.input,
+        )
+    return keras.models.clone_model(view, input_tensors=inputs, clone_function=replace)

@@ -1,4 +1,4 @@
-"""The streaming signature (``streaming=True``): one time step and every state in, outputs and new states out.
+"""The streaming signature (``streaming=True``): one time step and every state in and out.
 
 A layer that carries something from one step to the next is run one step at a
 time, generically:
@@ -6,9 +6,11 @@ time, generically:
 - a ``keras.layers.RNN`` steps its ``cell`` (states ``<layer>_h``, ``<layer>_c``
   for an LSTM, ``<layer>_h``, ``<layer>_t`` for the Clockwork RNN's clock
   counter, ``<layer>_h`` for one state);
-- any other layer with ``step(x_t, states)``, ``get_initial_state(batch)`` and
-  ``state_size`` is stepped through those: :class:`rnnzoo.layers.FeedForward`
-  carries the running sum and count of its pooling;
+- any other layer with ``step(x_t, states, training=False) -> (y_t, new_states)``,
+  ``get_initial_state(batch)`` and ``state_size`` is stepped through those
+  (``return_sequences`` and ``return_state`` read as on an RNN, default
+  False): :class:`rnnzoo.layers.FeedForward` carries the running sum and
+  count of its pooling;
 - every other layer runs unchanged on a length-1 sequence.
 
 A layer may name its states with a ``state_names`` attribute (on the layer or
@@ -79,8 +81,8 @@ class StepLayer(keras.layers.Layer):
             y, new = self.layer.step(x_t, current, training=False)
         new = keras.tree.flatten(new)
         self.states.new[start:stop] = new
-        y = y[:, None] if self.layer.return_sequences else y
-        return [y, *new] if self.layer.return_state else y
+        y = y[:, None] if getattr(self.layer, "return_sequences", False) else y
+        return [y, *new] if getattr(self.layer, "return_state", False) else y
 
     def compute_output_spec(self, inputs, mask=None, training=None, initial_state=None):
         return self.layer.compute_output_spec(inputs)
@@ -110,7 +112,8 @@ def _check_streamable(model) -> None:
             raise ValueError(
                 f"`streaming` needs a causal model, but layer '{layer.name}' is Bidirectional "
                 "(its backward half reads the future). Received: streaming=True. Export the "
-                "whole-sequence model (streaming=False) or build the model with bidirectional=False."
+                "whole-sequence model (streaming=False) or build the model with "
+                "bidirectional=False."
             )
         if isinstance(layer, keras.layers.RNN) and layer.go_backwards:
             raise ValueError(
@@ -154,7 +157,8 @@ def streaming_plan(model) -> SignaturePlan:
     for layer, names, _ in stateful:
         wrappers[id(layer)] = StepLayer(layer, states, offset, len(names))
         offset += len(names)
-    step_model = rewire.replace_layers(model, lambda layer: wrappers.get(id(layer), layer))
+    step_model = rewire.replace_layers(model, lambda layer: wrappers.get(id(layer), layer),
+                                        time_steps=1)
 
     x_specs = input_specs(model.inputs, sequence_length=None)
     x_specs = [tf.TensorSpec([1, 1, *s.shape.as_list()[2:]], s.dtype, name=s.name) for s in x_specs]

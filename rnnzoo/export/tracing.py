@@ -1,4 +1,4 @@
-"""Tracing Keras models into TFLite-ready ``tf.function`` signatures (whole-sequence and generative).
+"""Tracing Keras models into TFLite-ready ``tf.function`` signatures: whole-sequence, generative.
 
 Everything here runs in the caller's process (it needs the live Keras model);
 the conversion itself runs in :mod:`rnnzoo.export.worker`. The streaming
@@ -153,7 +153,7 @@ class SignaturePlan:
 
 
 def input_specs(tensors, *, sequence_length: int | None, names=None) -> list[tf.TensorSpec]:
-    """Batch-1 ``TensorSpec``s for Keras inputs; the time axis fixed to ``sequence_length`` if given."""
+    """Batch-1 ``TensorSpec``s for Keras inputs (the time axis fixed to ``sequence_length``)."""
     specs, used = [], set()
     for i, t in enumerate(tensors):
         shape = list(t.shape)

@@ -25,6 +25,10 @@ import os
 import signal
 import sys
 
+# numpy and TensorFlow are imported inside the functions: in the child only after the
+# ``__main__`` block below has taken this folder off sys.path, and never in the parent,
+# which imports this module only to find its path.
+
 
 def _representative_dataset(path: str, signature_keys: list[str]):
     import numpy as np
