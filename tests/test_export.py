@@ -18,7 +18,7 @@ import pytest
 import rnnzoo
 from rnnzoo import export
 from rnnzoo.export import converter, worker
-from rnnzoo.layers.recurrent import available_cells
+from rnnzoo.layers.recurrent import available_cells, get_cell
 from rnnzoo.litert_runtime import LiteRTModel, greedy_decode, list_ops
 from tests.conftest import TASKS, tiny_data, tiny_overrides
 
@@ -191,8 +191,11 @@ def test_every_cell_streams_with_explicit_states(cell, exporter):
         assert states == ["rnn_1_h", "rnn_1_c"]
     elif cell == "clockwork":
         assert states == ["rnn_1_h", "rnn_1_t"]  # the clock counter is a state
-    elif cell != "feedforward":
+    elif get_cell(cell).recurrent:
         assert states == ["rnn_1_h"]
+    else:  # the feed-forward baseline's pooling: a running sum and count
+        shapes = LiteRTModel(report.path).metadata["state_shapes"]
+        assert len(states) == 2 and shapes[states[1]] == [1, 1], shapes
     assert report.signatures["step"]["outputs"][1:] == states
     _check_streaming(model, report, "classification")
 
