@@ -17,7 +17,8 @@ import pytest
 
 import rnnzoo
 from rnnzoo import export
-from rnnzoo.layers.recurrent import available_cells
+from rnnzoo.export import converter, worker
+from rnnzoo.layers.recurrent import available_cells, get_cell
 from rnnzoo.litert_runtime import LiteRTModel, greedy_decode, list_ops
 from tests.conftest import TASKS, tiny_data, tiny_overrides
 
@@ -190,10 +191,56 @@ def test_every_cell_streams_with_explicit_states(cell, exporter):
         assert states == ["rnn_1_h", "rnn_1_c"]
     elif cell == "clockwork":
         assert states == ["rnn_1_h", "rnn_1_t"]  # the clock counter is a state
-    elif cell != "feedforward":
+    elif get_cell(cell).recurrent:
         assert states == ["rnn_1_h"]
+    else:  # the feed-forward baseline's pooling: a running sum and count
+        shapes = LiteRTModel(report.path).metadata["state_shapes"]
+        assert len(states) == 2 and shapes[states[1]] == [1, 1], shapes
     assert report.signatures["step"]["outputs"][1:] == states
     _check_streaming(model, report, "classification")
+
+
+class RunningSum(keras.layers.Layer):
+    """Not an RNN, but steppable: the cumulative sum over time, one named state."""
+
+    state_names = ("total",)
+    return_sequences = True
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.state_size = [units]
+
+    def call(self, x):
+        return keras.ops.cumsum(x, axis=1)
+
+    def get_initial_state(self, batch_size):
+        return [keras.ops.zeros((batch_size, self.units))]
+
+    def step(self, x_t, states, training=False):
+        total = states[0] + x_t
+        return total, [total]
+
+
+def test_streaming_steps_any_layer_with_a_step_method():
+    """The streaming plan steps layers by capability (step/get_initial_state/state_size)."""
+    from rnnzoo.export.streaming import streaming_plan
+
+    inputs = keras.Input((None, 3), name="features")
+    x = RunningSum(3, name="acc")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(2, name="head")(x))
+    plan = streaming_plan(model)
+    assert plan.metadata["state_names"] == ["acc_total"]  # named by the layer's state_names
+    assert plan.outputs["step"] == ["head", "acc_total"]
+    seq = np.random.default_rng(0).normal(size=(1, 5, 3)).astype("float32")
+    states = {"acc_total": np.zeros((1, 3), np.float32)}
+    got = []
+    for t in range(5):
+        out = plan.reference["step"](features=seq[:, t:t + 1], **states)
+        states = {"acc_total": out["acc_total"]}
+        got.append(out["head"])
+    np.testing.assert_allclose(np.concatenate(got, axis=1), np.asarray(model(seq)), atol=1e-5)
+    np.testing.assert_allclose(states["acc_total"], seq.sum(axis=1), atol=1e-5)
 
 
 @pytest.mark.slow
@@ -291,13 +338,46 @@ def test_unsupported_layer_names_the_layer_and_op_and_leaves_no_file(tmp_path):
 
 
 def test_a_converter_crash_is_reported_not_fatal(tmp_path, monkeypatch):
-    monkeypatch.setattr(export, "_TEST_CRASH_SIGNAL", int(signal.SIGSEGV))
+    monkeypatch.setattr(converter, "_TEST_CRASH_SIGNAL", int(signal.SIGSEGV))
     model = rnnzoo.build("classification", **tiny_overrides("classification"))
     with pytest.raises(export.ExportError, match="crashed.*SIGSEGV"):
         export.to_tflite(model, tmp_path / "m.tflite", verify=False, verbose=False)
     assert os.listdir(tmp_path) == []
-    monkeypatch.setattr(export, "_TEST_CRASH_SIGNAL", None)
+    monkeypatch.setattr(converter, "_TEST_CRASH_SIGNAL", None)
     assert os.getpid() > 0  # still here: pytest's process was not the one that died
+
+
+def test_the_converter_process_imports_tensorflow_only(tmp_path):
+    """worker.py, run by path as the exporter runs it, loads no rnnzoo module and no sibling."""
+    import ast
+
+    with open(worker.__file__, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree)
+                if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and node.module}
+    assert imported <= {"__future__", "json", "os", "signal", "sys", "numpy", "tensorflow"}, imported
+    # Run it exactly as the exporter does (by path) on a job it cannot convert: it reports the
+    # converter's error, and -X importtime lists every module the child imported: no rnnzoo
+    # module, and no sibling (tracing.py, ...) picked up from its own folder by plain name.
+    job = {"saved_model": str(tmp_path / "missing"), "signature_keys": ["serving_default"],
+           "quantize": None, "output": str(tmp_path / "m.tflite"),
+           "result": str(tmp_path / "result.json")}
+    (tmp_path / "job.json").write_text(json.dumps(job))
+    proc = subprocess.run([sys.executable, "-X", "importtime", worker.__file__,
+                           str(tmp_path / "job.json")], capture_output=True, text=True,
+                          cwd=str(tmp_path), timeout=300,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert proc.returncode == 3, proc.stderr[-3000:]
+    loaded = {line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()
+              if line.startswith("import time:")}
+    assert "tensorflow" in loaded
+    siblings = {os.path.splitext(n)[0] for n in os.listdir(os.path.dirname(worker.__file__))}
+    assert not {m for m in loaded if m.split(".")[0] == "rnnzoo" or m in siblings}, loaded
+    result = json.loads((tmp_path / "result.json").read_text())
+    assert result["ok"] is False and result["error"]
+    assert not (tmp_path / "m.tflite").exists()
 
 
 @pytest.mark.parametrize("kwargs, match", [

@@ -80,17 +80,14 @@ def _sequence_bench(model, path, x, names, repeats):
 
 
 def _generative_bench(model, path, x, steps, repeats):
-    from rnnzoo.export import _generative_inputs  # the same input mapping verify uses
-    from rnnzoo._export import tracing
+    from rnnzoo.export.examples import generative_inputs  # the same input mapping verify uses
     from rnnzoo.litert_runtime import LiteRTModel
 
     runtime = LiteRTModel(path, num_threads=1)
     meta = runtime.metadata
     names = meta["state_names"]
-    plan = tracing.SignaturePlan()
-    plan.metadata = meta
-    plan.inputs = {"encoder": [(n, tuple(s), d) for n, s, d in _encoder_specs(runtime)]}
-    enc_feed, _ = _generative_inputs(plan, x) if "encoder" in runtime.signatures else (None, None)
+    specs = [(n, tuple(s), d) for n, s, d in _encoder_specs(runtime)]
+    enc_feed, _ = generative_inputs(specs, x) if "encoder" in runtime.signatures else (None, None)
 
     def initial():
         if enc_feed is not None:
@@ -160,6 +157,7 @@ def bench_task(task: str, repeats: int, steps: int, workdir: str) -> dict:
 
     import rnnzoo
     from rnnzoo import export
+    from rnnzoo.export.examples import fit_length
 
     keras.utils.set_random_seed(0)
     model = rnnzoo.build(task)
@@ -173,7 +171,7 @@ def bench_task(task: str, repeats: int, steps: int, workdir: str) -> dict:
         "files": {},
     }
     test = rnnzoo.data.load(task, "test", batch_size=32)
-    from rnnzoo._export.tracing import fusable_lstm
+    from rnnzoo.export.fused_lstm import fusable_lstm
 
     variants = [(q, False) for q in QUANTIZATIONS]
     if not generative and any(fusable_lstm(layer) for layer in model.layers):
@@ -207,7 +205,7 @@ def bench_task(task: str, repeats: int, steps: int, workdir: str) -> dict:
             xs = x
             if report.sequence_length is not None:
                 xs = keras.tree.map_structure(
-                    lambda a: export._fit_length(np.asarray(a), report.sequence_length), x)
+                    lambda a: fit_length(np.asarray(a), report.sequence_length), x)
             names = report.signatures["serving_default"]["inputs"]
             ms, err = _sequence_bench(model, path, xs, names, repeats)
             entry.update(ms_per_sequence=ms, max_abs_error=err)

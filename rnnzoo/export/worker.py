@@ -1,18 +1,21 @@
-"""The converter child process of :func:`rnnzoo.export.to_tflite`.
+"""The converter child process of :func:`rnnzoo.export.to_tflite` (its one job: convert).
 
 The TFLite converter can crash its process (post-training int8 quantization
 of WHILE-loop RNN graphs segfaults in TensorFlow 2.21), so rnnzoo runs it here,
 in a separate Python process, and the caller survives whatever happens:
 
 ```
-python -m rnnzoo._export.worker JOB.json
+python -m rnnzoo.export.worker JOB.json
 ```
 
 ``JOB.json`` names a SavedModel directory whose signatures hold only constants
 (the caller traced them), the signature keys, the quantization, an optional
 ``.npz`` of calibration samples and the output path. The result (``ok`` or
-the converter's error text) is written to ``JOB.json``'s ``result`` path. This
-module imports TensorFlow only, never Keras or the rest of rnnzoo.
+the converter's error text) is written to ``JOB.json``'s ``result`` path.
+
+This module imports TensorFlow only, never Keras or the rest of rnnzoo:
+:mod:`rnnzoo.export.converter` runs it by path (``python .../worker.py
+JOB.json``), which does not import the ``rnnzoo`` package at all.
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ import json
 import os
 import signal
 import sys
+
+# numpy and TensorFlow are imported inside the functions: in the child only after the
+# ``__main__`` block below has taken this folder off sys.path, and never in the parent,
+# which imports this module only to find its path.
 
 
 def _representative_dataset(path: str, signature_keys: list[str]):
@@ -66,8 +73,9 @@ def convert(job: dict) -> bytes:
 
 
 def main(argv: list[str]) -> int:
+    """Runs the job named by ``argv[0]``; returns the exit status (0: converted)."""
     if len(argv) != 1:
-        print("usage: python -m rnnzoo._export.worker JOB.json", file=sys.stderr)
+        print("usage: python -m rnnzoo.export.worker JOB.json", file=sys.stderr)
         return 2
     with open(argv[0], encoding="utf-8") as f:
         job = json.load(f)
@@ -88,5 +96,9 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    # Run by path, Python puts this folder first on sys.path, where the sibling modules
+    # (tracing.py, verify.py, ...) could shadow a package TensorFlow imports.
+    _here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here]
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     sys.exit(main(sys.argv[1:]))

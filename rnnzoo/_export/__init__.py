@@ -1,1 +1,0 @@
-"""Internals of :mod:`rnnzoo.export` (tracing, the converter child process)."""
