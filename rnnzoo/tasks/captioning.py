@@ -366,9 +366,9 @@ def build_captioning(
     del bidirectional  # refused by the registry (allows_bidirectional=False)
     model = CaptionModel(
         vocabulary if vocabulary is not None else data.builtin_vocabulary(),
-        **recurrent, image_size=image_size, channels=channels, encoder=encoder, embedding_dim=embedding_dim,
-        image_embedding_dim=image_embedding_dim, feed_image=feed_image, vocab_size=vocab_size,
-        max_output_length=max_output_length,
+        **recurrent, image_size=image_size, channels=channels, encoder=encoder,
+        embedding_dim=embedding_dim, image_embedding_dim=image_embedding_dim,
+        feed_image=feed_image, vocab_size=vocab_size, max_output_length=max_output_length,
     )
     return compile_model(model, learning_rate=learning_rate, loss=masked_loss(),
                          metrics=[token_accuracy()])

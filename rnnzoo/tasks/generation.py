@@ -139,7 +139,10 @@ class GenerativeMixin:
         self._config_keys = tuple(arguments)
 
     def get_config(self) -> dict:
-        """``name``, ``trainable`` and the kept arguments (vocabularies as configs, tuples as lists)."""
+        """``name``, ``trainable`` and the kept arguments.
+
+        Vocabularies are given as their configs, tuples as lists.
+        """
         config = {"name": self.name, "trainable": self.trainable}
         for key in self._config_keys:
             value = getattr(self, key)
