@@ -141,8 +141,11 @@ class GenerativeMixin:
     def get_config(self) -> dict:
         """``name``, ``trainable`` and the kept arguments.
 
-        Vocabularies are given as their configs, tuples as lists.
+        Vocabularies are given as their configs, tuples as lists. A model that
+        kept none (it serialises itself) gets ``keras.Model``'s config.
         """
+        if not hasattr(self, "_config_keys"):
+            return super().get_config()
         config = {"name": self.name, "trainable": self.trainable}
         for key in self._config_keys:
             value = getattr(self, key)
