@@ -132,18 +132,11 @@ def _define(hp, spec, option: str, entry: dict):
             return hp.Fixed(option, values[0])
         default = spec.options[option].default
         return hp.Choice(option, values, default=default if default in values else None)
-    if kind == "int":
-        return hp.Int(
-            option,
-            int(entry["min"]),
-            int(entry["max"]),
-            step=entry.get("step"),
-            sampling=entry.get("sampling", "linear"),
-        )
-    return hp.Float(
+    number, declare = (int, hp.Int) if kind == "int" else (float, hp.Float)
+    return declare(
         option,
-        float(entry["min"]),
-        float(entry["max"]),
+        number(entry["min"]),
+        number(entry["max"]),
         step=entry.get("step"),
         sampling=entry.get("sampling", "linear"),
     )

@@ -186,22 +186,19 @@ class GradientMonitor(keras.callbacks.Callback):
         """Measures gradient norms and BPTT curves of ``model`` on one batch.
 
         The same computation the callback runs on its probe batch, available
-        for any compiled model and batch (no training needed); see
-        :func:`rnnzoo.callbacks.measure.measure_gradients`.
+        for any compiled model and batch (no training needed):
+        :func:`rnnzoo.callbacks.measure.measure_gradients` with this monitor's
+        ``per_weight``.
 
         Args:
-            model: a compiled Keras model.
-            x: a batch of inputs.
-            y: its targets.
-            sample_weight: optional sample weights.
-            trace: also measure ``||dL/dh_t||`` for every recurrent layer.
+            model, x, y, sample_weight, trace: as in ``measure_gradients``.
             compiled: run the pass as a ``tf.function``, compiled on the first
                 call and reused while ``model`` and the batch shapes stay the
                 same (what the callback does); ``False`` runs it eagerly.
 
         Returns:
-            ``{"norms": {"grad_norm": ..., "grad_norm/<layer>": ...},
-            "curves": {layer: np.ndarray of ||dL/dh_t||, t = 1..T}, "loss": ...}``.
+            ``measure_gradients``' result (``"gradients"`` too when the
+            monitor has a ``log_dir``).
 
         Raises:
             ValueError: when ``model`` is not compiled with a loss.
@@ -246,19 +243,15 @@ class GradientMonitor(keras.callbacks.Callback):
              title: str | None = None) -> str:
         """Writes a PNG of ``log10 ||dL/dh_t||`` over time steps, per recurrent layer.
 
-        One panel per recurrent layer, one line per epoch (light to dark).
+        :func:`rnnzoo.callbacks.report.plot_curves` of this monitor's
+        ``history`` and ``epochs``.
 
         Args:
-            path: the PNG file to write (written atomically).
-            layers: the layers to draw (default: every traced layer).
-            title: an optional figure title.
+            path, layers, title: as in ``plot_curves`` (``layers`` default:
+                every traced layer).
 
         Returns:
             The path written, as a string.
-
-        Raises:
-            ImportError: when matplotlib is missing, saying how to install it.
-            ValueError: when there is nothing to plot or a layer is unknown.
 
         Example:
 

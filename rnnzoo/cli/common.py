@@ -18,12 +18,16 @@ from rnnzoo import _validation as v
 __all__ = [
     "UserError",
     "add_recurrent_flags",
+    "add_training_flags",
     "check_positive",
+    "check_training_args",
     "format_metric",
+    "load_split",
     "model_overrides",
     "parse_pairs",
     "quiet_tensorflow",
     "save_model",
+    "save_run",
     "version",
 ]
 
@@ -81,6 +85,49 @@ def add_recurrent_flags(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_training_flags(parser: argparse.ArgumentParser, *, out_default: str,
+                       epochs_help: str | None = None) -> None:
+    """The flags of the commands that fit a task's model on its data (``train``, ``tune``).
+
+    ``--epochs``, ``--batch-size``, ``--source``, ``--data KEY=VALUE``,
+    ``--out`` (default ``out_default``), ``--seed`` and ``--verbose``.
+    """
+    parser.add_argument("--epochs", type=int, default=3, help=epochs_help)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--source", default="builtin", help="builtin (offline) or tfds")
+    parser.add_argument(
+        "--data", nargs="*", metavar="KEY=VALUE", default=[],
+        help="data loader options, e.g. --data num_examples=2000",
+    )
+    parser.add_argument("--out", default=None, help=f"output folder (default: {out_default})")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2],
+                        help="Keras verbosity: 1 shows a progress bar")
+
+
+def check_training_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """Checks the flags of :func:`add_training_flags` and the task options, before any data.
+
+    Returns:
+        ``(task spec, model overrides, data loader options)``.
+    """
+    check_positive("epochs", args.epochs)
+    check_positive("batch-size", args.batch_size)
+    from rnnzoo import registry
+
+    spec = registry.get(args.task)
+    overrides = model_overrides(args)
+    spec.resolve(overrides)  # fail fast, before loading data
+    return spec, overrides, parse_pairs(args.data, "--data")
+
+
+def load_split(args: argparse.Namespace, split: str, data_kwargs: dict[str, Any]):
+    """One split of the task's data as the flags of :func:`add_training_flags` ask."""
+    from rnnzoo import data
+
+    return data.load(args.task, split, args.batch_size, source=args.source, **data_kwargs)
+
+
 def model_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """The task options given on the command line (the task validates them)."""
     overrides = {}
@@ -107,3 +154,16 @@ def save_model(model, path: str) -> None:
     """``model.save(path)`` atomically: a reader never sees a half-written ``.keras`` file."""
     with _io.atomic_path(path) as tmp:
         model.save(tmp)
+
+
+def save_run(out: str, model, model_file: str, record: dict, record_file: str) -> tuple[str, str]:
+    """Writes a command's model and its JSON record into the folder ``out``, each atomically.
+
+    Returns:
+        ``(model path, record path)``.
+    """
+    os.makedirs(out, exist_ok=True)
+    model_path, record_path = os.path.join(out, model_file), os.path.join(out, record_file)
+    save_model(model, model_path)
+    _io.atomic_write_json(record_path, record, default=str)
+    return model_path, record_path

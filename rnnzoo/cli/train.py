@@ -12,7 +12,7 @@ import os
 import time
 
 from rnnzoo.cli.common import (
-    add_recurrent_flags, check_positive, model_overrides, parse_pairs, save_model, version,
+    add_recurrent_flags, add_training_flags, check_training_args, load_split, save_run, version,
 )
 
 __all__ = ["add_parser", "run"]
@@ -26,17 +26,7 @@ def add_parser(subparsers) -> None:
         "OUT/<task>.keras and OUT/<task>_metrics.json.",
     )
     p.add_argument("task")
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--source", default="builtin", help="builtin (offline) or tfds")
-    p.add_argument(
-        "--data", nargs="*", metavar="KEY=VALUE", default=[],
-        help="data loader options, e.g. --data num_examples=2000",
-    )
-    p.add_argument("--out", default=None, help="output folder (default: runs/<task>)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2],
-                   help="Keras verbosity: 1 shows a progress bar")
+    add_training_flags(p, out_default="runs/<task>")
     p.add_argument(
         "--strategy", default=None, choices=["default", "mirrored", "multiworker", "tpu"],
         help="tf.distribute strategy: mirrored (all local GPUs), multiworker (reads TF_CONFIG; "
@@ -73,23 +63,17 @@ def _callbacks(args: argparse.Namespace) -> list:
 
 def run(args: argparse.Namespace) -> int:
     """Trains, evaluates on the test split, writes the model and its metrics."""
-    check_positive("epochs", args.epochs)
-    check_positive("batch-size", args.batch_size)
+    spec, overrides, data_kwargs = check_training_args(args)
     import keras
 
-    from rnnzoo import _io, data, distribute, registry
+    from rnnzoo import distribute
     from rnnzoo.factory import build
 
-    spec = registry.get(args.task)
-    overrides = model_overrides(args)
-    spec.resolve(overrides)  # fail fast, before loading data
-    data_kwargs = parse_pairs(args.data, "--data")
     out = args.out or os.path.join("runs", args.task)
     strategy = _strategy(args)  # before any other TensorFlow work (multi-worker needs it)
     keras.utils.set_random_seed(args.seed)
-    train = data.load(args.task, "train", args.batch_size, source=args.source, **data_kwargs)
-    val = data.load(args.task, "validation", args.batch_size, source=args.source, **data_kwargs)
-    test = data.load(args.task, "test", args.batch_size, source=args.source, **data_kwargs)
+    train, val, test = (load_split(args, split, data_kwargs)
+                        for split in ("train", "validation", "test"))
     # a loader may name the build options its ids need (e.g. the vocabularies of TFDS text)
     overrides = {**getattr(train, "rnnzoo_build_options", {}), **overrides}
     model = build(args.task, strategy=strategy, **overrides)
@@ -99,10 +83,6 @@ def run(args: argparse.Namespace) -> int:
                              strategy=strategy)
     train_seconds = time.perf_counter() - start
     results = distribute.evaluate(model, test, strategy=strategy)
-    os.makedirs(out, exist_ok=True)
-    model_path = os.path.join(out, f"{args.task}.keras")
-    metrics_path = os.path.join(out, f"{args.task}_metrics.json")
-    save_model(model, model_path)
     record = {
         "task": args.task,
         "options": spec.resolve(overrides),
@@ -117,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
         "test": {k: float(v) for k, v in results.items()},
         "versions": {"rnnzoo": version(), "keras": keras.__version__},
     }
-    _io.atomic_write_json(metrics_path, record, default=str)
+    model_path, metrics_path = save_run(out, model, f"{args.task}.keras", record,
+                                        f"{args.task}_metrics.json")
     print(f"test: {', '.join(f'{k}={v:.4f}' for k, v in record['test'].items())}")
     print(f"wrote {model_path} and {metrics_path}")
     return 0

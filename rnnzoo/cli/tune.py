@@ -12,7 +12,8 @@ import json
 import os
 
 from rnnzoo.cli.common import (
-    UserError, add_recurrent_flags, check_positive, model_overrides, parse_pairs, save_model,
+    UserError, add_recurrent_flags, add_training_flags, check_positive, check_training_args,
+    load_split, save_run,
 )
 
 __all__ = ["add_parser", "run"]
@@ -32,24 +33,15 @@ def add_parser(subparsers) -> None:
     p.add_argument("task")
     p.add_argument("--tuner", default="random", choices=["random", "bayesian", "hyperband"])
     p.add_argument("--max-trials", type=int, default=10, help="the most trials to run")
-    p.add_argument("--epochs", type=int, default=3,
-                   help="epochs per trial (Hyperband: its max_epochs)")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--source", default="builtin", help="builtin (offline) or tfds")
-    p.add_argument(
-        "--data", nargs="*", metavar="KEY=VALUE", default=[],
-        help="data loader options, e.g. --data num_examples=2000",
-    )
-    p.add_argument("--out", default=None, help="output folder (default: runs/tune/<task>)")
+    add_training_flags(p, out_default="runs/tune/<task>",
+                       epochs_help="epochs per trial (Hyperband: its max_epochs)")
     p.add_argument("--overwrite", action="store_true",
                    help="start a new search instead of resuming the one in OUT")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
     add_recurrent_flags(p)
 
 
 def _search(args: argparse.Namespace, tuner, data_kwargs: dict) -> None:
-    from rnnzoo import data, tuning
+    from rnnzoo import tuning
 
     chief = os.environ.get("KERASTUNER_ORACLE_IP") and not tuning.is_distributed_worker()
     if chief:
@@ -57,24 +49,18 @@ def _search(args: argparse.Namespace, tuner, data_kwargs: dict) -> None:
               f"{os.environ['KERASTUNER_ORACLE_PORT']}", flush=True)
         tuner.search()  # serves trials to the workers until the search is done
         return
-    train = data.load(args.task, "train", args.batch_size, source=args.source, **data_kwargs)
-    val = data.load(args.task, "validation", args.batch_size, source=args.source, **data_kwargs)
+    train, val = (load_split(args, split, data_kwargs) for split in ("train", "validation"))
     tuner.search(train, validation_data=val, epochs=args.epochs, verbose=args.verbose)
 
 
 def run(args: argparse.Namespace) -> int:
     """Runs (or resumes) the search; the chief then saves and prints the best trial."""
     check_positive("max-trials", args.max_trials)
-    check_positive("epochs", args.epochs)
-    check_positive("batch-size", args.batch_size)
+    spec, fixed, data_kwargs = check_training_args(args)
     import keras
 
-    from rnnzoo import _io, registry, tuning
+    from rnnzoo import tuning
 
-    spec = registry.get(args.task)
-    fixed = model_overrides(args)
-    spec.resolve(fixed)  # fail fast, before loading data
-    data_kwargs = parse_pairs(args.data, "--data")
     out = args.out or os.path.join("runs", "tune", args.task)
     keras.utils.set_random_seed(args.seed)
     tuner = tuning.make_tuner(
@@ -95,10 +81,6 @@ def run(args: argparse.Namespace) -> int:
     config = {k: v for k, v in best.hyperparameters.values.items() if not k.startswith("tuner/")}
     config.update(fixed)
     model = tuner.get_best_models(1)[0]
-    os.makedirs(out, exist_ok=True)
-    model_path = os.path.join(out, f"{args.task}_best.keras")
-    json_path = os.path.join(out, f"{args.task}_best.json")
-    save_model(model, model_path)
     record = {
         "task": args.task,
         "tuner": args.tuner,
@@ -113,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
             for t in sorted(trials, key=lambda t: t.trial_id)
         ],
     }
-    _io.atomic_write_json(json_path, record, default=str)
+    model_path, json_path = save_run(out, model, f"{args.task}_best.keras", record,
+                                     f"{args.task}_best.json")
     print(f"best trial {best.trial_id} of {len(trials)}: {metric}={best.score:.4f} ({direction})")
     print(f"best configuration: {json.dumps(config, default=str)}")
     print(f"rebuild it with: rnnzoo.build({args.task!r}, "

@@ -74,6 +74,28 @@ def check_batch_size(batch_size: int) -> int:
     return batch_size
 
 
+def builtin_split(split: str, batch_size: int, num_examples: int | None, seed: int,
+                  builtin: dict) -> tuple[int, int]:
+    """Checks a built-in loader's split arguments and derives the split's size and seed.
+
+    Args:
+        split: ``"train"``, ``"validation"`` or ``"test"``.
+        batch_size: examples per batch (checked).
+        num_examples: examples in the split (``None``: ``builtin["num_examples"][split]``).
+        seed: the loader's base seed.
+        builtin: the module's ``BUILTIN`` defaults.
+
+    Returns:
+        ``(num_examples, split_seed)``; ``split_seed`` is ``seed * 10`` plus 0, 1
+        or 2 for train, validation, test, so the splits are disjoint.
+    """
+    check_split(split)
+    check_batch_size(batch_size)
+    if num_examples is None:
+        num_examples = builtin["num_examples"][split]
+    return num_examples, seed * 10 + SPLITS.index(split)
+
+
 def load(
     task: str,
     split: str = "train",

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnzoo.data import check_batch_size, check_split
+from rnnzoo.data import builtin_split, check_batch_size, check_split
 from rnnzoo.text import build_vocabulary
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "builtin_vocabulary",
     "encode_captions",
     "prepare_images",
+    "reference_dataset",
     "load_builtin",
     "load_tfds",
     "tfds_vocabulary",
@@ -48,7 +49,6 @@ BUILTIN = {
     "image_size": (32, 32),
     "seed": 2015,
 }
-_SPLIT_OFFSET = {"train": 0, "validation": 1, "test": 2}
 
 COLOURS = {
     "red": (220, 40, 40),
@@ -288,22 +288,42 @@ def load_builtin(
 
     >>> ds = rnnzoo.data.load("captioning", split="test", batch_size=32)
     """
+    num_examples, split_seed = builtin_split(split, batch_size, num_examples, seed, BUILTIN)
+    images, captions = generate_scenes(num_examples, image_size=image_size, seed=split_seed)
+    return reference_dataset(images, captions, builtin_vocabulary(), training=split == "train",
+                             batch_size=batch_size, shuffle=shuffle, seed=seed)
+
+
+def reference_dataset(images: np.ndarray, captions, vocabulary, *, training: bool,
+                      batch_size: int, shuffle: bool | None, seed: int):
+    """Batches images that have the same number of reference captions each.
+
+    Each image appears once per epoch with one of its references: a random
+    one when ``training`` (a new draw every epoch), reference ``i % n``
+    otherwise (deterministic).
+
+    Args:
+        images: ``(N, H, W, C)``, uint8 (divided by 255 in the pipeline) or
+            float32 in ``[0, 1]``.
+        captions: per image, the same number of reference strings.
+        vocabulary: encodes the captions (see :func:`encode_captions`).
+        training: draw the reference at random.
+        batch_size: examples per batch.
+        shuffle: shuffle every epoch (``None``: only when ``training``).
+        seed: the shuffle seed.
+
+    Returns:
+        A dataset of ``({"image": float32 (B, H, W, C), "caption_in": int32
+        (B, T)}, caption_out int32 (B, T))``.
+    """
     import tensorflow as tf
 
-    check_split(split)
-    check_batch_size(batch_size)
-    if num_examples is None:
-        num_examples = BUILTIN["num_examples"][split]
-    images, captions = generate_scenes(num_examples, image_size=image_size,
-                                       seed=seed * 10 + _SPLIT_OFFSET[split])
-    vocab = builtin_vocabulary()
     n_refs = len(captions[0])
     flat = [c for refs in captions for c in refs]
-    length = max(len(vocab.encode(c)) for c in flat) + 1
-    cap_in, cap_out = encode_captions(flat, vocab, max_length=length)
+    length = max(len(vocabulary.encode(c)) for c in flat) + 1
+    cap_in, cap_out = encode_captions(flat, vocabulary, max_length=length)
     cap_in = cap_in.reshape(len(captions), n_refs, length)
     cap_out = cap_out.reshape(len(captions), n_refs, length)
-    training = split == "train"
     if not training:
         index = np.arange(len(captions)) % n_refs
         rows = np.arange(len(captions))
@@ -317,9 +337,11 @@ def load_builtin(
             return image, c_in[r], c_out[r]
 
         ds = ds.map(pick)
+    uint8 = np.issubdtype(images.dtype, np.integer)
 
     def to_inputs(image, c_in, c_out):
-        return {"image": tf.cast(image, tf.float32) / 255.0, "caption_in": c_in}, c_out
+        image = tf.cast(image, tf.float32) / 255.0 if uint8 else image
+        return {"image": image, "caption_in": c_in}, c_out
 
     return ds.map(to_inputs).batch(batch_size).prefetch(tf.data.AUTOTUNE)
 

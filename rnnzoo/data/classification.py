@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnzoo.data import check_batch_size, check_split
+from rnnzoo.data import builtin_split, check_batch_size, check_split
 
 __all__ = ["BUILTIN", "generate", "load_builtin", "load_tfds"]
 
@@ -28,7 +28,6 @@ BUILTIN = {
     "num_examples": {"train": 8000, "validation": 1000, "test": 2000},
     "seed": 1234,
 }
-_SPLIT_OFFSET = {"train": 0, "validation": 1, "test": 2}
 
 
 def generate(
@@ -134,17 +133,14 @@ def load_builtin(
     """
     import tensorflow as tf
 
-    check_split(split)
-    check_batch_size(batch_size)
-    if num_examples is None:
-        num_examples = BUILTIN["num_examples"][split]
+    num_examples, split_seed = builtin_split(split, batch_size, num_examples, seed, BUILTIN)
     x, y = generate(
         num_examples,
         vocab_size=vocab_size,
         num_classes=num_classes,
         sequence_length=sequence_length,
         min_length=min_length,
-        seed=seed * 10 + _SPLIT_OFFSET[split],
+        seed=split_seed,
     )
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     if shuffle if shuffle is not None else split == "train":

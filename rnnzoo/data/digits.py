@@ -38,7 +38,7 @@ import numpy as np
 
 from rnnzoo._validation import check_positive_int, check_seed, is_int, received
 from rnnzoo.data import check_batch_size, check_split, import_optional
-from rnnzoo.data.captioning import encode_captions, prepare_images
+from rnnzoo.data.captioning import prepare_images, reference_dataset
 from rnnzoo.text import Vocabulary, build_vocabulary
 
 __all__ = [
@@ -229,34 +229,12 @@ def load(
     >>> ds = rnnzoo.data.load("captioning", source="digits")
     >>> model = rnnzoo.build("captioning", **ds.rnnzoo_build_options)
     """
-    import tensorflow as tf
-
     check_batch_size(batch_size)
     images, labels, captions, rows = load_arrays(split, image_size=image_size,
                                                  channels=channels, seed=seed)
     vocab = caption_vocabulary()
-    n_refs = len(TEMPLATES)
-    flat = [c for refs in captions for c in refs]
-    length = max(len(vocab.encode(c)) for c in flat) + 1
-    cap_in, cap_out = encode_captions(flat, vocab, max_length=length)
-    cap_in = cap_in.reshape(len(captions), n_refs, length)
-    cap_out = cap_out.reshape(len(captions), n_refs, length)
-    training = split == "train"
-    if not training:
-        pick = np.arange(len(captions)) % n_refs
-        index = np.arange(len(captions))
-        cap_in, cap_out = cap_in[index, pick], cap_out[index, pick]
-    ds = tf.data.Dataset.from_tensor_slices((images, cap_in, cap_out))
-    if shuffle if shuffle is not None else training:
-        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    if training:
-        def choose(image, c_in, c_out):
-            r = tf.random.uniform((), 0, n_refs, dtype=tf.int32)
-            return image, c_in[r], c_out[r]
-
-        ds = ds.map(choose)
-    ds = ds.map(lambda image, c_in, c_out: ({"image": image, "caption_in": c_in}, c_out))
-    ds = ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    ds = reference_dataset(images, captions, vocab, training=split == "train",
+                           batch_size=batch_size, shuffle=shuffle, seed=seed)
     h, w = images.shape[1:3]
     ds.rnnzoo_build_options = {"vocabulary": vocab, "image_size": (int(h), int(w)),
                                "channels": int(channels)}

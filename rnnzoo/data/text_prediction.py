@@ -26,7 +26,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from rnnzoo.data import check_batch_size, check_split
+from rnnzoo.data import builtin_split, check_batch_size, check_split
 from rnnzoo.text import PAD_ID, RESERVED_TOKENS, Vocabulary, as_vocabulary, build_vocabulary
 
 __all__ = [
@@ -47,7 +47,6 @@ BUILTIN = {
     "num_examples": {"train": 4000, "validation": 500, "test": 500},
     "seed": 2024,
 }
-_SPLIT_OFFSET = {"train": 0, "validation": 1, "test": 2}
 
 # ----------------------------------------------------------------- the grammar
 _NOUNS = [  # (singular, plural)
@@ -282,12 +281,9 @@ def load_builtin(
     Returns:
         A dataset of int32 ``(inputs (B, sequence_length), targets (B, sequence_length))``.
     """
-    check_split(split)
-    check_batch_size(batch_size)
+    num_examples, split_seed = builtin_split(split, batch_size, num_examples, seed, BUILTIN)
     vocab = _resolve_vocabulary(vocabulary, level)
-    if num_examples is None:
-        num_examples = BUILTIN["num_examples"][split]
-    texts = generate_sentences(num_examples, seed=seed * 10 + _SPLIT_OFFSET[split])
+    texts = generate_sentences(num_examples, seed=split_seed)
     if shuffle is None:
         shuffle = split == "train"
     return make_dataset(vocab, texts, batch_size=batch_size, sequence_length=sequence_length,

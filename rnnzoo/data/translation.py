@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnzoo.data import check_batch_size, check_split
+from rnnzoo.data import builtin_split, check_batch_size, check_split
 from rnnzoo.text import build_vocabulary
 
 __all__ = [
@@ -51,7 +51,6 @@ BUILTIN = {
     "max_clauses": 2,
     "seed": 2014,
 }
-_SPLIT_OFFSET = {"train": 0, "validation": 1, "test": 2}
 
 # (english singular, english plural, french singular, french plural, gender)
 _NOUNS = [
@@ -348,13 +347,10 @@ def load_builtin(
 
     >>> ds = rnnzoo.data.load("translation", split="test", batch_size=32)
     """
-    check_split(split)
-    check_batch_size(batch_size)
-    if num_examples is None:
-        num_examples = BUILTIN["num_examples"][split]
+    num_examples, split_seed = builtin_split(split, batch_size, num_examples, seed, BUILTIN)
     pairs = generate_pairs(
         num_examples, min_clauses=min_clauses, max_clauses=max_clauses,
-        seed=seed * 10 + _SPLIT_OFFSET[split],
+        seed=split_seed,
     )
     src_vocab, tgt_vocab = builtin_vocabularies()
     inputs, targets = encode_pairs(pairs, src_vocab, tgt_vocab)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnzoo.data import check_batch_size, check_split
+from rnnzoo.data import builtin_split, check_batch_size, check_split
 
 __all__ = [
     "BUILTIN",
@@ -56,7 +56,6 @@ BUILTIN = {
     "num_examples": {"train": 2000, "validation": 400, "test": 800},
     "seed": 4321,
 }
-_SPLIT_OFFSET = {"train": 0, "validation": 1, "test": 2}
 
 
 def normalize_image_size(image_size, name: str = "image_size") -> tuple[int, int]:
@@ -214,8 +213,7 @@ def load_builtin(
     """
     import tensorflow as tf
 
-    check_split(split)
-    check_batch_size(batch_size)
+    num_examples, split_seed = builtin_split(split, batch_size, num_examples, seed, BUILTIN)
     frames = _check_int("frames", frames, 1)
     height, width = normalize_image_size(image_size)
     if min(height, width) < 8:
@@ -226,9 +224,7 @@ def load_builtin(
     channels = _check_channels(channels)
     if not isinstance(noise, (int, float)) or isinstance(noise, bool) or noise < 0:
         raise ValueError(f"`noise` must be a number >= 0. Received: noise={noise!r}")
-    if num_examples is None:
-        num_examples = BUILTIN["num_examples"][split]
-    params = clip_parameters(num_examples, seed=seed * 10 + _SPLIT_OFFSET[split])
+    params = clip_parameters(num_examples, seed=split_seed)
     labels = params.pop("label")
     ds = tf.data.Dataset.from_tensor_slices((params, labels))
     if shuffle if shuffle is not None else split == "train":

@@ -177,12 +177,9 @@ def streaming_plan(model) -> SignaturePlan:
     if clash:
         outputs = [f"{n}_output" if n in clash else n for n in outputs]
     plan = SignaturePlan()
-    plan.add("step", fn, [*x_specs, *state_specs], [*outputs, *state_names], [model])
+    plan.add_main("streaming", "step", fn, [*x_specs, *state_specs], [*outputs, *state_names],
+                  [model], data_inputs=len(x_specs), data_outputs=len(outputs))
     plan.metadata.update(
-        kind="streaming",
-        signature="step",
-        input_names=[s.name for s in x_specs],
-        output_names=outputs,
         state_names=state_names,
         state_shapes={n: list(v.shape) for _, names, init in stateful
                       for n, v in zip(names, init)},

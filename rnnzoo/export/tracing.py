@@ -151,6 +151,28 @@ class SignaturePlan:
 
         self.reference[name] = reference
 
+    def add_main(self, kind: str, name: str, fn: Callable, specs: list[tf.TensorSpec],
+                 names: list[str], models: list, *, unroll: bool = False,
+                 data_inputs: int | None = None, data_outputs: int | None = None) -> None:
+        """:meth:`add` for the signature the runtime calls, described in ``metadata``.
+
+        Records ``kind``, ``signature`` (``name``), and the ``input_names`` and
+        ``output_names`` that verification and quantization feed and compare.
+
+        Args:
+            kind: the plan's kind (``"sequence"``, ``"streaming"``).
+            name, fn, specs, names, models, unroll: as in :meth:`add`.
+            data_inputs, data_outputs: how many of ``specs`` and ``names`` are
+                data (default: all); the rest are states, as in a streaming step.
+        """
+        self.add(name, fn, specs, names, models, unroll=unroll)
+        self.metadata.update(
+            kind=kind,
+            signature=name,
+            input_names=[s.name for s in specs[:data_inputs]],
+            output_names=list(names[:data_outputs]),
+        )
+
 
 def input_specs(tensors, *, sequence_length: int | None, names=None) -> list[tf.TensorSpec]:
     """Batch-1 ``TensorSpec``s for Keras inputs (the time axis fixed to ``sequence_length``)."""
@@ -209,15 +231,9 @@ def sequence_plan(model, *, sequence_length: int | None, unroll: bool,
         x = args[0] if len(args) == 1 else list(args)
         return keras.tree.flatten(runner(x, training=False))
 
-    plan.add("serving_default", fn, specs, names, [model], unroll=unroll)
-    done = [layer.name for layer in fused_layers if layer.fused]
-    plan.metadata.update(
-        kind="sequence",
-        signature="serving_default",
-        input_names=[s.name for s in specs],
-        output_names=names,
-        fused_lstm_layers=done,
-    )
+    plan.add_main("sequence", "serving_default", fn, specs, names, [model], unroll=unroll)
+    done = [layer.name for layer in fused_layers if layer.fused]  # known once traced
+    plan.metadata["fused_lstm_layers"] = done
     if done:
         # UNIDIRECTIONAL_SEQUENCE_LSTM keeps h and c in variable tensors across invocations.
         plan.metadata["reset_variables"] = True

@@ -4,6 +4,7 @@ Keras' built-in ``SimpleRNN``, ``LSTM``, ``GRU`` and ``Bidirectional`` are used
 as they are; rnnzoo adds only the layers Keras lacks, one family per module:
 
 - :mod:`~rnnzoo.layers.abc_rnn`: the explicit A/B/C simple RNN (cell + RNN wrapper);
+- :mod:`~rnnzoo.layers.base`: the RNN-wrapper plumbing the A/B/C and Clockwork layers share;
 - :mod:`~rnnzoo.layers.clockwork`: the Clockwork RNN (cell + RNN wrapper), and
   :mod:`~rnnzoo.layers.clockwork_schedule`, its fast chunked loop;
 - :mod:`~rnnzoo.layers.dropout`: one dropout mask per sequence for these cells

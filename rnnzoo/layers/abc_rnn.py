@@ -19,6 +19,7 @@ import keras
 from keras import ops
 
 from rnnzoo import _validation as v
+from rnnzoo.layers.base import CellRNN, input_width
 from rnnzoo.layers.dropout import DropoutMasks
 
 __all__ = ["ABCSimpleRNNCell", "ABCSimpleRNN"]
@@ -109,10 +110,7 @@ class ABCSimpleRNNCell(DropoutMasks, keras.layers.Layer):
         for w in _WEIGHTS:
             setattr(self, f"{w}_initializer", keras.initializers.get(given_init[w]))
             setattr(self, f"{w}_regularizer", keras.regularizers.get(given_reg[w]))
-        self.dropout = float(dropout)
-        self.recurrent_dropout = float(recurrent_dropout)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.set_dropout(dropout, recurrent_dropout, seed)
         self.state_size = units
         self.output_size = output_units or units
         # Set by ABCSimpleRNN while it traces its loop: the step returns h, and B is
@@ -120,12 +118,7 @@ class ABCSimpleRNNCell(DropoutMasks, keras.layers.Layer):
         self._defer_outputs = False
 
     def build(self, input_shape):
-        input_dim = input_shape[-1]
-        if input_dim is None:
-            raise ValueError(
-                f"The last input dimension of {self.name} must be known. "
-                f"Received: input_shape={input_shape}"
-            )
+        input_dim = input_width(self, input_shape)
 
         def add(name, shape):
             return self.add_weight(
@@ -183,9 +176,7 @@ class ABCSimpleRNNCell(DropoutMasks, keras.layers.Layer):
             "activation": keras.activations.serialize(self.activation),
             "output_activation": keras.activations.serialize(self.output_activation),
             "use_bias": self.use_bias,
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
-            "seed": self.seed,
+            **self.dropout_config(),
         }
         for w in _WEIGHTS:
             config[f"{w}_initializer"] = keras.initializers.serialize(
@@ -203,10 +194,11 @@ _CELL_ARGS = (
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
-class ABCSimpleRNN(keras.layers.RNN):
+class ABCSimpleRNN(CellRNN):
     """The explicit A/B/C simple RNN over a whole sequence.
 
-    A thin ``keras.layers.RNN`` wrapper over :class:`ABCSimpleRNNCell`:
+    A thin ``keras.layers.RNN`` wrapper over :class:`ABCSimpleRNNCell` (see
+    :class:`rnnzoo.layers.base.CellRNN`):
     ``initial_state``, ``mask``, ``go_backwards``, ``stateful``, ``unroll`` and
     ``Bidirectional`` behave exactly as for ``keras.layers.SimpleRNN``.
 
@@ -239,6 +231,11 @@ class ABCSimpleRNN(keras.layers.RNN):
     ```
     """
 
+    cell_class = ABCSimpleRNNCell
+    cell_name = "abc_simple_rnn_cell"
+    cell_arguments = _CELL_ARGS
+    cell_attributes = _WEIGHTS
+
     def __init__(
         self,
         units: int,
@@ -266,45 +263,7 @@ class ABCSimpleRNN(keras.layers.RNN):
         unroll: bool = False,
         **kwargs,
     ):
-        cell = ABCSimpleRNNCell(
-            units,
-            output_units=output_units,
-            activation=activation,
-            output_activation=output_activation,
-            use_bias=use_bias,
-            A_initializer=A_initializer,
-            C_initializer=C_initializer,
-            B_initializer=B_initializer,
-            b_h_initializer=b_h_initializer,
-            b_y_initializer=b_y_initializer,
-            A_regularizer=A_regularizer,
-            C_regularizer=C_regularizer,
-            B_regularizer=B_regularizer,
-            b_h_regularizer=b_h_regularizer,
-            b_y_regularizer=b_y_regularizer,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            seed=seed,
-            dtype=kwargs.get("dtype"),
-            trainable=kwargs.get("trainable", True),
-            name="abc_simple_rnn_cell",
-        )
-        super().__init__(
-            cell,
-            return_sequences=return_sequences,
-            return_state=return_state,
-            go_backwards=go_backwards,
-            stateful=stateful,
-            unroll=unroll,
-            **kwargs,
-        )
-        self.input_spec = [keras.layers.InputSpec(ndim=3)]
-
-    def __getattr__(self, name):
-        # Cell arguments and weights (units, A, C, B, ...) read through to the cell.
-        if name in _CELL_ARGS or name in _WEIGHTS:
-            return getattr(self.cell, name)
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+        super().__init__(locals())  # CellRNN builds the cell from the arguments by name
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         cell = self.cell
@@ -342,14 +301,3 @@ class ABCSimpleRNN(keras.layers.RNN):
         else:
             keep = m[:, -1] if self.zero_output_for_mask else ops.any(m, axis=1)
         return ops.where(ops.expand_dims(keep, -1), y, ops.zeros_like(y))
-
-    def get_config(self):
-        config = {name: self.cell.get_config()[name] for name in _CELL_ARGS}
-        base = super().get_config()
-        del base["cell"]
-        return {**base, **config}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-

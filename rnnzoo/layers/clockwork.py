@@ -37,6 +37,7 @@ import keras
 from keras import ops
 
 from rnnzoo import _validation as v
+from rnnzoo.layers.base import CellRNN, input_width
 from rnnzoo.layers.clockwork_schedule import chunked_recurrence
 from rnnzoo.layers.dropout import DropoutMasks
 
@@ -161,10 +162,7 @@ class ClockworkRNNCell(DropoutMasks, keras.layers.Layer):
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = keras.regularizers.get(recurrent_regularizer)
         self.bias_regularizer = keras.regularizers.get(bias_regularizer)
-        self.dropout = float(dropout)
-        self.recurrent_dropout = float(recurrent_dropout)
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.set_dropout(dropout, recurrent_dropout, seed)
         cycle = math.lcm(*periods)
         self.clock_cycle = cycle if cycle < _MAX_EXACT_CLOCK else None
         # Active modules always form a prefix: the chunked fast path of ClockworkRNN applies.
@@ -175,12 +173,7 @@ class ClockworkRNNCell(DropoutMasks, keras.layers.Layer):
         self._projected_matrix = None
 
     def build(self, input_shape):
-        input_dim = input_shape[-1]
-        if input_dim is None:
-            raise ValueError(
-                f"The last input dimension of {self.name} must be known. "
-                f"Received: input_shape={input_shape}"
-            )
+        input_dim = input_width(self, input_shape)
         g, k = self.num_modules, self.module_size
         self.kernel = self.add_weight(
             shape=(input_dim, self.units),
@@ -279,9 +272,7 @@ class ClockworkRNNCell(DropoutMasks, keras.layers.Layer):
             "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
             "recurrent_regularizer": keras.regularizers.serialize(self.recurrent_regularizer),
             "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
-            "dropout": self.dropout,
-            "recurrent_dropout": self.recurrent_dropout,
-            "seed": self.seed,
+            **self.dropout_config(),
         }
         return {**super().get_config(), **config}
 
@@ -291,16 +282,14 @@ _CELL_ARGS = (
     "recurrent_initializer", "bias_initializer", "kernel_regularizer", "recurrent_regularizer",
     "bias_regularizer", "dropout", "recurrent_dropout", "seed",
 )
-_CELL_ATTRS = _CELL_ARGS + (
-    "module_size", "clock_cycle", "kernel", "bias", "recurrent_kernels", "recurrent_matrix",
-)
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
-class ClockworkRNN(keras.layers.RNN):
+class ClockworkRNN(CellRNN):
     """The Clockwork RNN over a whole sequence (Koutnik et al., 2014).
 
-    A thin ``keras.layers.RNN`` wrapper over :class:`ClockworkRNNCell`:
+    A thin ``keras.layers.RNN`` wrapper over :class:`ClockworkRNNCell` (see
+    :class:`rnnzoo.layers.base.CellRNN`):
     ``initial_state``, ``mask``, ``go_backwards``, ``stateful`` and
     ``Bidirectional`` behave as for Keras' own recurrent layers. The output is
     ``h`` (all modules); the state list is ``[h, t]`` with the step counter
@@ -340,6 +329,13 @@ class ClockworkRNN(keras.layers.RNN):
     ```
     """
 
+    cell_class = ClockworkRNNCell
+    cell_name = "clockwork_rnn_cell"
+    cell_arguments = _CELL_ARGS
+    cell_attributes = (
+        "module_size", "clock_cycle", "kernel", "bias", "recurrent_kernels", "recurrent_matrix",
+    )
+
     def __init__(
         self,
         units: int,
@@ -363,42 +359,8 @@ class ClockworkRNN(keras.layers.RNN):
         unroll: bool = False,
         **kwargs,
     ):
-        cell = ClockworkRNNCell(
-            units,
-            num_modules=num_modules,
-            periods=periods,
-            activation=activation,
-            use_bias=use_bias,
-            kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer,
-            bias_initializer=bias_initializer,
-            kernel_regularizer=kernel_regularizer,
-            recurrent_regularizer=recurrent_regularizer,
-            bias_regularizer=bias_regularizer,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            seed=seed,
-            dtype=kwargs.get("dtype"),
-            trainable=kwargs.get("trainable", True),
-            name="clockwork_rnn_cell",
-        )
-        super().__init__(
-            cell,
-            return_sequences=return_sequences,
-            return_state=return_state,
-            go_backwards=go_backwards,
-            stateful=stateful,
-            unroll=unroll,
-            **kwargs,
-        )
-        self.input_spec = [keras.layers.InputSpec(ndim=3)]
+        super().__init__(locals())  # CellRNN builds the cell from the arguments by name
         self.step_by_step = False
-
-    def __getattr__(self, name):
-        # Cell arguments and weights (units, periods, kernel, ...) read through to the cell.
-        if name in _CELL_ATTRS:
-            return getattr(self.cell, name)
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         cell = self.cell
@@ -463,14 +425,4 @@ class ClockworkRNN(keras.layers.RNN):
                 variable.assign(state)
         output = ops.cast(outputs if self.return_sequences else last, self.compute_dtype)
         return (output, *states) if self.return_state else output
-
-    def get_config(self):
-        config = {name: self.cell.get_config()[name] for name in _CELL_ARGS}
-        base = super().get_config()
-        del base["cell"]
-        return {**base, **config}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 

@@ -41,7 +41,11 @@ __all__ = ["DropoutMasks"]
 
 
 class DropoutMasks:
-    """Mixin for a recurrent cell with ``units``, ``dropout``, ``recurrent_dropout``, ``seed_generator``.
+    """Mixin for a recurrent cell with ``units``: its dropout rates, seed and masks.
+
+    The cell calls :meth:`set_dropout` in its ``__init__`` (``dropout``,
+    ``recurrent_dropout``, ``seed``, ``seed_generator``) and adds
+    :meth:`dropout_config` to its ``get_config``.
 
     The input mask has the shape of one step's input, the recurrent mask
     ``(batch, units)``; values are ``0`` or ``1 / (1 - rate)``, as in Keras'
@@ -52,6 +56,27 @@ class DropoutMasks:
     _recurrent_mask = None
     _masks_made = False
     _masks_lazy = False
+
+    def set_dropout(self, dropout: float, recurrent_dropout: float, seed: int | None) -> None:
+        """Keeps the two rates and the seed, and makes ``seed_generator``.
+
+        Call it in the cell's ``__init__``, after ``Layer.__init__``, with rates
+        already checked.
+
+        Args:
+            dropout: fraction of the inputs dropped.
+            recurrent_dropout: fraction of the previous state dropped.
+            seed: seed of the masks.
+        """
+        self.dropout = float(dropout)
+        self.recurrent_dropout = float(recurrent_dropout)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def dropout_config(self) -> dict:
+        """The ``dropout``, ``recurrent_dropout`` and ``seed`` entries of the cell's config."""
+        return {"dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout,
+                "seed": self.seed}
 
     def make_dropout_masks(self, step_input) -> None:
         """Draws this sequence's masks (input mask first, as Keras does).

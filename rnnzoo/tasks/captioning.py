@@ -157,45 +157,15 @@ class CaptionModel(GenerativeMixin, keras.Model):
         probs, _ = decoder(caption_in, encode(image))
         super().__init__({"image": image, "caption_in": caption_in}, probs, name=name, **kwargs)
 
-        self.vocabulary = vocabulary
-        self.cell = cell
+        self._keep_config(
+            vocabulary=vocabulary, cell=cell, units=units, depth=depth, dropout=dropout,
+            image_size=image_size, channels=channels, encoder=encoder,
+            embedding_dim=embedding_dim, image_embedding_dim=image_embedding_dim,
+            feed_image=feed_image, vocab_size=vocab_size, max_output_length=max_output_length,
+        )
         self.rnnzoo_cell = cell
-        self.units = units
-        self.depth = depth
-        self.dropout = dropout
-        self.image_size = image_size
-        self.channels = channels
-        self.encoder = encoder
-        self.embedding_dim = embedding_dim
-        self.image_embedding_dim = image_embedding_dim
-        self.feed_image = feed_image
-        self.vocab_size = vocab_size
-        self.max_output_length = max_output_length
         self._encode_fn = encode
         self._decoder_stack = decoder
-
-    def get_config(self) -> dict:
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "vocabulary": self.vocabulary.get_config(),
-            "cell": self.cell,
-            "units": self.units,
-            "depth": self.depth,
-            "dropout": self.dropout,
-            "image_size": list(self.image_size),
-            "channels": self.channels,
-            "encoder": self.encoder,
-            "embedding_dim": self.embedding_dim,
-            "image_embedding_dim": self.image_embedding_dim,
-            "feed_image": self.feed_image,
-            "vocab_size": self.vocab_size,
-            "max_output_length": self.max_output_length,
-        }
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        return cls(**config)
 
     # ------------------------------------------------------------------ generation hooks
     def _build_inference_models(self):
@@ -361,12 +331,6 @@ def _check_image_size(value):
 )
 def build_captioning(
     *,
-    cell: str,
-    units: int,
-    depth: int,
-    bidirectional: bool,
-    dropout: float,
-    learning_rate: float,
     vocabulary,
     vocab_size: int | None,
     image_size: tuple,
@@ -376,12 +340,23 @@ def build_captioning(
     image_embedding_dim: int,
     feed_image: bool,
     max_output_length: int,
+    bidirectional: bool,
+    learning_rate: float,
+    **recurrent,
 ) -> CaptionModel:
     """Builds the compiled captioning model.
 
     Without a vocabulary the built-in shape-scene vocabulary is used. Loss:
     sparse cross-entropy with padding ignored; metric: next-word accuracy on
     non-padding positions.
+
+    Args:
+        vocabulary, vocab_size, image_size, channels, encoder, embedding_dim,
+            image_embedding_dim, feed_image, max_output_length: see the task's options.
+        bidirectional: always False (the decoder generates left to right).
+        learning_rate: Adam's learning rate.
+        **recurrent: the decoder's ``cell``, ``units``, ``depth`` and ``dropout``,
+            passed to :class:`CaptionModel`.
 
     Example:
 
@@ -391,10 +366,9 @@ def build_captioning(
     del bidirectional  # refused by the registry (allows_bidirectional=False)
     model = CaptionModel(
         vocabulary if vocabulary is not None else data.builtin_vocabulary(),
-        cell=cell, units=units, depth=depth, dropout=dropout, image_size=image_size,
-        channels=channels, encoder=encoder, embedding_dim=embedding_dim,
-        image_embedding_dim=image_embedding_dim, feed_image=feed_image, vocab_size=vocab_size,
-        max_output_length=max_output_length,
+        **recurrent, image_size=image_size, channels=channels, encoder=encoder,
+        embedding_dim=embedding_dim, image_embedding_dim=image_embedding_dim,
+        feed_image=feed_image, vocab_size=vocab_size, max_output_length=max_output_length,
     )
     return compile_model(model, learning_rate=learning_rate, loss=masked_loss(),
                          metrics=[token_accuracy()])

@@ -7,14 +7,8 @@ import numpy as np
 
 from rnnzoo import registry
 from rnnzoo.data import classification as data, ucr
-from rnnzoo.layers.recurrent import recurrent_block
 from rnnzoo.registry import Option
-from rnnzoo.tasks.common import (
-    compile_model,
-    recurrent_kwargs,
-    recurrent_options,
-    recurrent_search_space,
-)
+from rnnzoo.tasks.common import recurrent_classifier, recurrent_options, recurrent_search_space
 
 __all__ = ["build_classification"]
 
@@ -61,22 +55,23 @@ def _baseline_report(model, test_ds) -> dict:
 )
 def build_classification(
     *,
-    cell: str,
-    units: int,
-    depth: int,
-    bidirectional: bool,
-    dropout: float,
-    learning_rate: float,
     num_classes: int,
     vocab_size: int | None,
     num_features: int | None,
     embedding_dim: int,
+    **recurrent,
 ) -> keras.Model:
     """Builds the compiled classification model.
 
     With ``num_features`` the input is ``(batch, time, num_features)`` floats;
     otherwise token ids ``(batch, time)`` embedded with ``mask_zero=True``.
     Loss: sparse categorical cross-entropy on integer labels; metric: accuracy.
+
+    Args:
+        num_classes, vocab_size, num_features, embedding_dim: see the task's options.
+        **recurrent: the recurrent options (``cell``, ``units``, ``depth``,
+            ``bidirectional``, ``dropout``, ``learning_rate``), passed to
+            :func:`rnnzoo.tasks.common.recurrent_classifier`.
 
     Example:
 
@@ -96,20 +91,5 @@ def build_classification(
         x = keras.layers.Embedding(vocab_size, embedding_dim, mask_zero=True, name="embedding")(
             inputs
         )
-    x = recurrent_block(
-        x,
-        **recurrent_kwargs(
-            dict(cell=cell, units=units, depth=depth, bidirectional=bidirectional, dropout=dropout)
-        ),
-        return_sequences=False,
-    )
-    if dropout:
-        x = keras.layers.Dropout(dropout, name="head_dropout")(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classifier")(x)
-    model = keras.Model(inputs, outputs, name="rnnzoo_classification")
-    return compile_model(
-        model,
-        learning_rate=learning_rate,
-        loss=keras.losses.SparseCategoricalCrossentropy(),
-        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-    )
+    return recurrent_classifier(inputs, x, num_classes=num_classes,
+                                name="rnnzoo_classification", **recurrent)

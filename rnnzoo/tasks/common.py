@@ -2,7 +2,9 @@
 
 A task file declares ``options=[*recurrent_options(...), ...]`` and
 ``search_space=recurrent_search_space(...)`` next to its builder, and ends the
-builder with :func:`compile_model`.
+builder with :func:`compile_model` (the many-to-one classifiers with
+:func:`recurrent_classifier`). A builder names its task-specific options and the
+recurrent options it reads itself, and takes the rest as ``**recurrent``.
 """
 
 from __future__ import annotations
@@ -11,23 +13,15 @@ from typing import Any
 
 import keras
 
-from rnnzoo.layers.recurrent import available_cells
+from rnnzoo.layers.recurrent import available_cells, recurrent_block
 from rnnzoo.registry import Option
 
 __all__ = [
     "compile_model",
-    "RECURRENT_KEYS",
-    "recurrent_kwargs",
+    "recurrent_classifier",
     "recurrent_options",
     "recurrent_search_space",
 ]
-
-RECURRENT_KEYS = ("cell", "units", "depth", "bidirectional", "dropout")
-
-
-def recurrent_kwargs(config: dict[str, Any]) -> dict[str, Any]:
-    """The subset of a task config that :func:`recurrent_block` takes."""
-    return {key: config[key] for key in RECURRENT_KEYS if key in config}
 
 
 def compile_model(model: keras.Model, *, learning_rate: float, loss: Any, metrics: Any,
@@ -36,6 +30,46 @@ def compile_model(model: keras.Model, *, learning_rate: float, loss: Any, metric
     optimizer = keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm)
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
     return model
+
+
+def recurrent_classifier(
+    inputs: Any,
+    x: Any,
+    *,
+    num_classes: int,
+    name: str,
+    learning_rate: float,
+    **recurrent: Any,
+) -> keras.Model:
+    """The compiled many-to-one classifier the classification tasks share.
+
+    The recurrent block reads ``x`` and its last output goes through
+    ``Dropout(dropout)`` (``head_dropout``, only if ``dropout``) to a
+    ``Dense(num_classes, softmax)`` named ``classifier``. Loss: sparse
+    categorical cross-entropy on integer labels; metric: accuracy.
+
+    Args:
+        inputs: the model's ``keras.Input``.
+        x: the symbolic ``(batch, time, features)`` sequence the block reads.
+        num_classes: width of the softmax.
+        name: the model's name.
+        learning_rate: Adam's learning rate (see :func:`compile_model`).
+        **recurrent: ``cell``, ``units``, ``depth``, ``bidirectional``,
+            ``dropout``: passed to :func:`rnnzoo.layers.recurrent.recurrent_block`.
+
+    Returns:
+        The compiled ``keras.Model``.
+    """
+    x = recurrent_block(x, **recurrent, return_sequences=False)
+    if recurrent.get("dropout"):
+        x = keras.layers.Dropout(recurrent["dropout"], name="head_dropout")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classifier")(x)
+    return compile_model(
+        keras.Model(inputs, outputs, name=name),
+        learning_rate=learning_rate,
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+    )
 
 
 def recurrent_options(

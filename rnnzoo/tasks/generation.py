@@ -125,7 +125,40 @@ class GenerativeMixin:
     chunk to encoder input), :meth:`_initial_state` (a model without encoder),
     :meth:`_output_vocabulary` (default ``self.vocabulary``) and
     :meth:`_default_max_length` (default ``self.max_output_length``).
+
+    A functional subclass keeps its constructor arguments with
+    :meth:`_keep_config` after ``keras.Model.__init__``; :meth:`get_config` and
+    :meth:`from_config` then serialise it.
     """
+
+    # ------------------------------------------------------------------ config
+    def _keep_config(self, **arguments: Any) -> None:
+        """Stores constructor arguments as attributes of the same names, for :meth:`get_config`."""
+        for key, value in arguments.items():
+            setattr(self, key, value)
+        self._config_keys = tuple(arguments)
+
+    def get_config(self) -> dict:
+        """``name``, ``trainable`` and the kept arguments.
+
+        Vocabularies are given as their configs, tuples as lists. A model that
+        kept none (it serialises itself) gets ``keras.Model``'s config.
+        """
+        if not hasattr(self, "_config_keys"):
+            return super().get_config()
+        config = {"name": self.name, "trainable": self.trainable}
+        for key in self._config_keys:
+            value = getattr(self, key)
+            if isinstance(value, Vocabulary):
+                value = value.get_config()
+            elif isinstance(value, tuple):
+                value = list(value)
+            config[key] = value
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        return cls(**config)
 
     # ------------------------------------------------------------------ hooks
     def _build_inference_models(self) -> tuple[keras.Model | None, keras.Model]:

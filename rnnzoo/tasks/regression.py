@@ -26,12 +26,7 @@ from rnnzoo import registry
 from rnnzoo.data import regression as data, series
 from rnnzoo.layers.recurrent import recurrent_block
 from rnnzoo.registry import Option
-from rnnzoo.tasks.common import (
-    compile_model,
-    recurrent_kwargs,
-    recurrent_options,
-    recurrent_search_space,
-)
+from rnnzoo.tasks.common import compile_model, recurrent_options, recurrent_search_space
 
 __all__ = ["build_regression", "adapt_normalization", "output_layout"]
 
@@ -178,23 +173,30 @@ def adapt_normalization(model: keras.Model, adapt_data) -> keras.Model:
 )
 def build_regression(
     *,
-    cell: str,
-    units: int,
-    depth: int,
-    bidirectional: bool,
-    dropout: float,
-    learning_rate: float,
     num_features: int,
     num_outputs: int,
     horizon: int,
     return_sequences: bool,
     normalize: bool,
     adapt_data,
+    bidirectional: bool,
+    dropout: float,
+    learning_rate: float,
+    **recurrent,
 ) -> keras.Model:
     """Builds the compiled regression / forecasting model.
 
     Inputs ``(batch, time, num_features)`` (any length); outputs as in the
     module docstring. Loss: mean squared error; metrics: RMSE, MAE, MSE.
+
+    Args:
+        num_features, num_outputs, horizon, return_sequences, normalize,
+            adapt_data: see the task's options.
+        bidirectional, dropout: of the recurrent block (``dropout`` also
+            before the head).
+        learning_rate: Adam's learning rate.
+        **recurrent: the other recurrent options (``cell``, ``units``,
+            ``depth``), passed to :func:`rnnzoo.layers.recurrent.recurrent_block`.
 
     Example:
 
@@ -214,13 +216,8 @@ def build_regression(
     if normalize:
         in_norm = keras.layers.Normalization(axis=-1, name="input_normalization")
         x = in_norm(x)
-    x = recurrent_block(
-        x,
-        **recurrent_kwargs(
-            dict(cell=cell, units=units, depth=depth, bidirectional=bidirectional, dropout=dropout)
-        ),
-        return_sequences=return_sequences,
-    )
+    x = recurrent_block(x, **recurrent, bidirectional=bidirectional, dropout=dropout,
+                        return_sequences=return_sequences)
     if dropout:
         x = keras.layers.Dropout(dropout, name="head_dropout")(x)
     x = keras.layers.Dense(horizon * num_outputs, name="forecast")(x)

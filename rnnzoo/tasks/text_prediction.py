@@ -309,20 +309,24 @@ def _demo_report(model, test_ds) -> dict:
 )
 def build_text_prediction(
     *,
-    cell: str,
-    units: int,
-    depth: int,
-    bidirectional: bool,
-    dropout: float,
-    learning_rate: float,
     vocabulary: Vocabulary | None,
     level: str,
     embedding_dim: int,
+    bidirectional: bool,
+    learning_rate: float,
+    **recurrent,
 ) -> TextPredictionModel:
     """Builds the compiled language model.
 
     Loss: sparse categorical cross-entropy ignoring padding targets (so
     ``exp(loss)`` is the perplexity); metrics: perplexity and next-token accuracy.
+
+    Args:
+        vocabulary, level, embedding_dim: see the task's options.
+        bidirectional: always False (the model generates left to right).
+        learning_rate: Adam's learning rate.
+        **recurrent: ``cell``, ``units``, ``depth`` and ``dropout``, passed to
+            :class:`TextPredictionModel`.
 
     Example:
 
@@ -332,8 +336,7 @@ def build_text_prediction(
     del bidirectional  # always False here: registry.resolve rejects True
     vocab = vocabulary if vocabulary is not None else data.default_vocabulary(level)
     model = TextPredictionModel(
-        vocab, cell=cell, units=units, depth=depth, dropout=dropout,
-        embedding_dim=embedding_dim, name="rnnzoo_text_prediction",
+        vocab, **recurrent, embedding_dim=embedding_dim, name="rnnzoo_text_prediction",
     )
     return compile_model(
         model,

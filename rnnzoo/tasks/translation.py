@@ -147,43 +147,16 @@ class Seq2Seq(GenerativeMixin, keras.Model):
         super().__init__({"source": source, "target_in": target_in}, probs, name=name, **kwargs)
 
         # ---- config and helpers (after super().__init__, as KerasHub does)
-        self.source_vocabulary = source_vocabulary
-        self.target_vocabulary = target_vocabulary
-        self.cell = cell
+        self._keep_config(
+            source_vocabulary=source_vocabulary, target_vocabulary=target_vocabulary,
+            cell=cell, units=units, depth=depth, bidirectional=bidirectional, dropout=dropout,
+            attention=attention, embedding_dim=embedding_dim,
+            source_vocab_size=source_vocab_size, target_vocab_size=target_vocab_size,
+            max_output_length=max_output_length,
+        )
         self.rnnzoo_cell = cell
-        self.units = units
-        self.depth = depth
-        self.bidirectional = bidirectional
-        self.dropout = dropout
-        self.attention = attention
-        self.embedding_dim = embedding_dim
-        self.source_vocab_size = source_vocab_size
-        self.target_vocab_size = target_vocab_size
-        self.max_output_length = max_output_length
         self._encode_fn = encode
         self._decoder_stack = decoder
-
-    def get_config(self) -> dict:
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "source_vocabulary": self.source_vocabulary.get_config(),
-            "target_vocabulary": self.target_vocabulary.get_config(),
-            "cell": self.cell,
-            "units": self.units,
-            "depth": self.depth,
-            "bidirectional": self.bidirectional,
-            "dropout": self.dropout,
-            "attention": self.attention,
-            "embedding_dim": self.embedding_dim,
-            "source_vocab_size": self.source_vocab_size,
-            "target_vocab_size": self.target_vocab_size,
-            "max_output_length": self.max_output_length,
-        }
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        return cls(**config)
 
     # ------------------------------------------------------------------ generation hooks
     def _build_inference_models(self):
@@ -326,12 +299,6 @@ def _demo_report(model, test_ds) -> dict:
 )
 def build_translation(
     *,
-    cell: str,
-    units: int,
-    depth: int,
-    bidirectional: bool,
-    dropout: float,
-    learning_rate: float,
     attention: str,
     source_vocabulary,
     target_vocabulary,
@@ -339,12 +306,21 @@ def build_translation(
     target_vocab_size: int | None,
     embedding_dim: int,
     max_output_length: int,
+    learning_rate: float,
+    **recurrent,
 ) -> Seq2Seq:
     """Builds the compiled translation model.
 
     Without vocabularies the built-in English -> French vocabularies are used.
     Loss: sparse cross-entropy with padding ignored; metric: next-token accuracy
     on non-padding positions.
+
+    Args:
+        attention, source_vocabulary, target_vocabulary, source_vocab_size,
+            target_vocab_size, embedding_dim, max_output_length: see the task's options.
+        learning_rate: Adam's learning rate.
+        **recurrent: ``cell``, ``units``, ``depth``, ``bidirectional`` and
+            ``dropout``, passed to :class:`Seq2Seq`.
 
     Example:
 
@@ -357,8 +333,7 @@ def build_translation(
         source_vocabulary = source_vocabulary or builtin_src
         target_vocabulary = target_vocabulary or builtin_tgt
     model = Seq2Seq(
-        source_vocabulary, target_vocabulary, cell=cell, units=units, depth=depth,
-        bidirectional=bidirectional, dropout=dropout, attention=attention,
+        source_vocabulary, target_vocabulary, **recurrent, attention=attention,
         embedding_dim=embedding_dim, source_vocab_size=source_vocab_size,
         target_vocab_size=target_vocab_size, max_output_length=max_output_length,
     )

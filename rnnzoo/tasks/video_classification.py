@@ -29,14 +29,8 @@ import numpy as np
 from rnnzoo import _validation as v
 from rnnzoo import registry
 from rnnzoo.data import video_classification as data
-from rnnzoo.layers.recurrent import recurrent_block
 from rnnzoo.registry import Option
-from rnnzoo.tasks.common import (
-    compile_model,
-    recurrent_kwargs,
-    recurrent_options,
-    recurrent_search_space,
-)
+from rnnzoo.tasks.common import recurrent_classifier, recurrent_options, recurrent_search_space
 
 __all__ = ["build_video_classification", "BACKBONES"]
 
@@ -157,12 +151,6 @@ def _mobilenet(x, height, width, channels, embedding_dim, backbone_weights):
 )
 def build_video_classification(
     *,
-    cell: str,
-    units: int,
-    depth: int,
-    bidirectional: bool,
-    dropout: float,
-    learning_rate: float,
     frames: int,
     image_size: tuple[int, int],
     channels: int,
@@ -170,10 +158,18 @@ def build_video_classification(
     backbone: str,
     backbone_weights: str | None,
     embedding_dim: int,
+    **recurrent,
 ) -> keras.Model:
     """Builds the compiled video classification model.
 
     Loss: sparse categorical cross-entropy on integer labels; metric: accuracy.
+
+    Args:
+        frames, image_size, channels, num_classes, backbone, backbone_weights,
+            embedding_dim: see the task's options.
+        **recurrent: the recurrent options (``cell``, ``units``, ``depth``,
+            ``bidirectional``, ``dropout``, ``learning_rate``), passed to
+            :func:`rnnzoo.tasks.common.recurrent_classifier`.
 
     Example:
 
@@ -203,20 +199,5 @@ def build_video_classification(
         x = _small_cnn(inputs, height, width, embedding_dim)
     else:
         x = _mobilenet(inputs, height, width, channels, embedding_dim, backbone_weights)
-    x = recurrent_block(
-        x,
-        **recurrent_kwargs(
-            dict(cell=cell, units=units, depth=depth, bidirectional=bidirectional, dropout=dropout)
-        ),
-        return_sequences=False,
-    )
-    if dropout:
-        x = keras.layers.Dropout(dropout, name="head_dropout")(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classifier")(x)
-    model = keras.Model(inputs, outputs, name="rnnzoo_video_classification")
-    return compile_model(
-        model,
-        learning_rate=learning_rate,
-        loss=keras.losses.SparseCategoricalCrossentropy(),
-        metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-    )
+    return recurrent_classifier(inputs, x, num_classes=num_classes,
+                                name="rnnzoo_video_classification", **recurrent)
