@@ -8,7 +8,7 @@ median over ``--repeats`` runs is reported, with the number of stderr lines
 command imported TensorFlow or Keras.
 
 With ``--roots A B ...`` every command runs from each source tree in turn
-(``PYTHONPATH=<root>``), interleaved, to compare two versions on one machine.
+(``PYTHONPATH=<root>``, run from ``<root>``), interleaved, to compare two versions on one machine.
 
 Usage: python tools/bench_cli.py [--repeats 5] [--roots OLD_CHECKOUT NEW_CHECKOUT]
 """
@@ -50,7 +50,7 @@ def _run_once(argv: list[str], root: str | None = None) -> tuple[float, int, str
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-c", _PROBE, str(write), *argv], capture_output=True, text=True,
-        pass_fds=(write,), env=env,
+        pass_fds=(write,), env=env, cwd=os.path.abspath(root) if root else None,
     )
     seconds = time.perf_counter() - start
     os.close(write)
