@@ -1,4 +1,4 @@
-"""A run resumed by rnnzoo.distribute.BackupAndRestore knows every epoch once (issue 16, item 12)."""
+"""A run resumed by distribute.BackupAndRestore knows every epoch once (issue 16, item 12)."""
 
 import json
 

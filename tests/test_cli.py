@@ -151,7 +151,8 @@ def test_list_prints_the_registry_through_the_index(capsys):
     for line, name in zip(lines, rnnzoo.list_models()):
         assert line.rstrip().endswith(rnnzoo.registry.get(name).outputs)
     # the outputs column starts at the same place on every line
-    starts = {line.index(rnnzoo.registry.get(n).outputs) for line, n in zip(lines, rnnzoo.list_models())}
+    starts = {line.index(rnnzoo.registry.get(n).outputs)
+              for line, n in zip(lines, rnnzoo.list_models())}
     assert len(starts) == 1
 
 
