@@ -19,19 +19,26 @@ keeps them so):
 - :mod:`rnnzoo._io` writes every file atomically; :mod:`rnnzoo._compat` is the
   only home of anything Keras does not offer publicly.
 
-Importing rnnzoo does not import TensorFlow Datasets, keras-tuner or the LiteRT
-interpreter; those load when a function that needs them is called.
+Importing rnnzoo imports nothing heavy: the names below load on first use
+(PEP 562), so ``import rnnzoo`` and the ``rnnzoo --help`` / ``rnnzoo list``
+commands never import Keras or TensorFlow; ``rnnzoo.build``, ``rnnzoo.data``
+and the other submodules import them when they are first touched. TensorFlow
+Datasets, keras-tuner and the LiteRT interpreter load only when a function
+that needs them is called.
 """
 
 __version__ = "0.1.0"
 
-from rnnzoo import registry  # noqa: E402
-from rnnzoo.factory import build  # noqa: E402  (imports rnnzoo.tasks: registers every task)
-from rnnzoo.registry import describe, list_models  # noqa: E402
-from rnnzoo import callbacks, data, layers, text  # noqa: E402
-from rnnzoo import export  # noqa: E402  (rnnzoo.export.to_tflite; LiteRT loads lazily)
-from rnnzoo import weights  # noqa: E402  (rnnzoo.weights.fetch; standard library only)
-from rnnzoo import distribute, tuning  # noqa: E402  (tf.distribute fit; keras-tuner loads lazily)
+import importlib
+
+#: The submodules reachable as ``rnnzoo.<name>`` (imported on first access).
+_SUBMODULES = frozenset({
+    "callbacks", "data", "distribute", "export", "factory", "layers", "metrics", "registry",
+    "tasks", "text", "tuning", "weights",
+})
+#: The public functions, by the module that defines them (imported on first access).
+_FUNCTIONS = {"build": "rnnzoo.factory", "describe": "rnnzoo.registry",
+              "list_models": "rnnzoo.registry"}
 
 __all__ = [
     "build",
@@ -49,3 +56,19 @@ __all__ = [
     "tuning",
     "weights",
 ]
+
+
+def __getattr__(name: str):
+    """Imports a public function or submodule the first time it is asked for (PEP 562)."""
+    if name in _FUNCTIONS:
+        value = getattr(importlib.import_module(_FUNCTIONS[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__) | _SUBMODULES)

@@ -1,5 +1,7 @@
 """The task registry: a leaf that declares tasks; it imports no task, layer or weights module.
 
+(The built-in tasks are loaded by name, :data:`BUILTIN_TASKS`, on the first lookup.)
+
 A task file calls :func:`register` as a decorator on its builder function and
 declares, in the same place, its pattern, options (with defaults and allowed
 values), metrics, datasets, search space and tuning objective. Everything else
@@ -32,6 +34,7 @@ def build_my_task(*, cell, units, depth, bidirectional, dropout, learning_rate, 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import math
 import numbers
 from typing import Any, Callable, Mapping, Sequence
@@ -280,6 +283,23 @@ class TaskSpec:
 
 
 _REGISTRY: dict[str, TaskSpec] = {}
+#: The package whose import registers the built-in tasks. It is imported by the first
+#: lookup (:func:`get`, :func:`list_models`, :func:`describe`), so every entry point sees
+#: every built-in task (``import rnnzoo.data; rnnzoo.data.load("classification")``) while
+#: ``import rnnzoo`` stays free of Keras.
+BUILTIN_TASKS = "rnnzoo.tasks"
+_builtins = {"loaded": False}
+
+
+def _load_builtin_tasks() -> None:
+    if _builtins["loaded"]:
+        return
+    _builtins["loaded"] = True  # before the import: a task module may look a task up
+    try:
+        importlib.import_module(BUILTIN_TASKS)
+    except BaseException:
+        _builtins["loaded"] = False
+        raise
 
 
 def register(
@@ -359,6 +379,7 @@ def get(name: str) -> TaskSpec:
     Raises:
         ValueError: naming the registered tasks and the closest match.
     """
+    _load_builtin_tasks()
     if not isinstance(name, str) or name not in _REGISTRY:
         raise ValueError(
             f"Unknown task: {name!r}. Registered tasks: {sorted(_REGISTRY)}."
@@ -369,6 +390,7 @@ def get(name: str) -> TaskSpec:
 
 def list_models() -> list[str]:
     """Returns the names of every registered task, sorted."""
+    _load_builtin_tasks()
     return sorted(_REGISTRY)
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import collections
 import re
 import unicodedata
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import keras
 import numpy as np
@@ -117,8 +117,47 @@ class Vocabulary:
         self._index = {token: i for i, token in enumerate(tokens)}
 
     # ------------------------------------------------------------------ basics
+    # A vocabulary is the sequence of its tokens, id = position, like Keras'
+    # TextVectorization.get_vocabulary(): len, iteration, `in`, indexing, slicing,
+    # index() and count(). (It is not registered as a collections.abc.Sequence, so
+    # tf.nest and keras.tree keep treating it as one leaf.)
     def __len__(self) -> int:
         return len(self.tokens)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.tokens)
+
+    def __contains__(self, token: object) -> bool:
+        return isinstance(token, str) and token in self._index
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        """The token with id ``index`` (negative ids count from the end), or a list for a slice."""
+        if isinstance(index, slice):
+            return self.tokens[index]
+        if isinstance(index, (int, np.integer)) and not isinstance(index, (bool, np.bool_)):
+            return self.tokens[int(index)]
+        raise TypeError(
+            f"Vocabulary indices must be integers or slices (ids), not {type(index).__name__}; "
+            "use token_to_id() for a token's id."
+        )
+
+    def __reversed__(self) -> Iterator[str]:
+        return reversed(self.tokens)
+
+    def index(self, token: str) -> int:
+        """The id of ``token``, like ``list.index``.
+
+        Raises:
+            ValueError: if ``token`` is not in the vocabulary (``token_to_id``
+                returns ``UNK_ID`` instead).
+        """
+        if token not in self:
+            raise ValueError(f"{token!r} is not in the vocabulary.")
+        return self._index[token]
+
+    def count(self, token: str) -> int:
+        """1 if ``token`` is in the vocabulary, else 0 (a token appears once)."""
+        return int(token in self)
 
     def __eq__(self, other: Any) -> bool:
         return (

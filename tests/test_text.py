@@ -114,3 +114,29 @@ def test_as_vocabulary_accepts_lists_and_infers_level():
 def test_bad_input_names_the_argument(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_vocabulary_behaves_like_the_sequence_of_its_tokens():
+    vocab = build_vocabulary(["abca", "cab"], level="char")
+    tokens = list(RESERVED_TOKENS) + ["a", "b", "c"]
+    layer = keras.layers.TextVectorization(vocabulary=["a", "b", "c"], split="character",
+                                           standardize=None)
+    reference = layer.get_vocabulary()  # Keras' own: ['', '[UNK]', 'a', 'b', 'c']
+    assert list(vocab) == tokens  # iteration
+    assert len(vocab) == len(tokens) and len(reference) == 5
+    assert vocab[0] == "<pad>" and vocab[4] == "a" and vocab[-1] == "c"  # indexing
+    assert vocab[np.int64(5)] == "b"
+    assert vocab[4:] == ["a", "b", "c"] and vocab[::-1] == tokens[::-1]  # slicing
+    assert "a" in vocab and "<unk>" in vocab and "z" not in vocab and 4 not in vocab
+    assert [t for t in vocab if t in reference] == ["a", "b", "c"]
+    assert list(reversed(vocab)) == tokens[::-1]
+    assert vocab.index("b") == 5 == vocab.token_to_id("b") and vocab.count("a") == 1
+    with pytest.raises(IndexError):
+        vocab[len(tokens)]
+    with pytest.raises(TypeError, match="indices must be integers or slices"):
+        vocab["a"]
+    with pytest.raises(ValueError, match="'z' is not in the vocabulary"):
+        vocab.index("z")
+    # existing methods unchanged
+    assert vocab.size == len(tokens) and vocab.id_to_token(4) == "a"
+    assert Vocabulary.from_config(json.loads(json.dumps(vocab.get_config()))) == vocab

@@ -123,6 +123,7 @@ def test_first_download_then_cache_hit_without_network(server, monkeypatch):
         raise AssertionError("network used on a cache hit")
 
     monkeypatch.setattr("urllib.request.urlopen", no_network)
+    monkeypatch.setattr("urllib.request.OpenerDirector.open", no_network)
     monkeypatch.setenv("RNNZOO_WEIGHTS_MIRROR", "http://127.0.0.1:9")
     assert weights.fetch(TASK) == path
     assert len(server.requests) == 1
@@ -269,6 +270,7 @@ def test_offline_mode_makes_no_network_call_and_says_what_to_do(server, monkeypa
         raise AssertionError("network used in offline mode")
 
     monkeypatch.setattr("urllib.request.urlopen", no_network)
+    monkeypatch.setattr("urllib.request.OpenerDirector.open", no_network)
     monkeypatch.setenv("RNNZOO_OFFLINE", "1")
     with pytest.raises(weights.WeightsError) as info:
         rnnzoo.build(TASK, weights="pretrained")
@@ -284,8 +286,156 @@ def test_pretrained_without_mirror_uses_the_committed_file_and_no_network(monkey
         raise AssertionError("the default URL must never be contacted here")
 
     monkeypatch.setattr("urllib.request.urlopen", no_network)
+    monkeypatch.setattr("urllib.request.OpenerDirector.open", no_network)
     assert weights.fetch(TASK) == weights.BUNDLED_DIR / RECORD["file_name"]
     assert not _cache_file().exists()
+
+
+# --------------------------------------------------------------------------- issue 16: limits
+
+
+class _CountingSha256:
+    """hashlib.sha256 that remembers how many bytes each digest was fed."""
+
+    fed: list = []
+
+    def __init__(self, real):
+        self._real = real
+        self.count = 0
+        _CountingSha256.fed.append(self)
+
+    def update(self, data):
+        self.count += len(data)
+        self._real.update(data)
+
+    def hexdigest(self):
+        return self._real.hexdigest()
+
+
+def test_a_server_that_streams_forever_is_cut_at_the_published_size(server, monkeypatch):
+    real_sha256 = hashlib.sha256
+    _CountingSha256.fed = []
+    monkeypatch.setattr(download.hashlib, "sha256", lambda: _CountingSha256(real_sha256()))
+    server.mode = "forever"
+    with pytest.raises(weights.WeightsError, match="more than the published size") as info:
+        weights.fetch(TASK, progress=False, retries=2, backoff=0.01, deadline=60)
+    assert str(RECORD["size"]) in str(info.value)
+    assert len(server.requests) == 1  # another attempt would get the same: not retried
+    assert _leftovers() == []
+    # the bytes written (all of them hashed) never went past the published size
+    assert max(d.count for d in _CountingSha256.fed) <= RECORD["size"]
+
+
+@pytest.mark.parametrize("how", ["keyword", "environment"])
+def test_a_slow_drip_server_is_cut_off_by_the_overall_deadline(server, monkeypatch, how):
+    server.mode = "drip"  # one byte every 50 ms: each read is quick, the whole is hours
+    kwargs = {"deadline": 0.5} if how == "keyword" else {}
+    if how == "environment":
+        monkeypatch.setenv("RNNZOO_DOWNLOAD_DEADLINE", "0.5")
+    with pytest.raises(weights.WeightsError, match="deadline") as info:
+        weights.fetch(TASK, progress=False, timeout=5, retries=3, backoff=0.01, **kwargs)
+    assert server.url in str(info.value)
+    assert len(server.requests) == 1
+    assert 0 < server.sent < RECORD["size"]
+    assert _leftovers() == []
+
+
+@pytest.mark.parametrize("value", ["soon", "0", "nan"])
+def test_a_bad_deadline_is_a_value_error_naming_it(server, monkeypatch, value):
+    monkeypatch.setenv("RNNZOO_DOWNLOAD_DEADLINE", value)
+    with pytest.raises(ValueError, match="DEADLINE|`deadline`"):
+        weights.fetch(TASK, progress=False)
+    assert server.requests == []
+
+
+@pytest.mark.parametrize("target", ["ftp://127.0.0.1:9/w.keras", "file:///etc/passwd"])
+def test_redirects_leave_http_only_with_a_refusal_that_says_where(server, target):
+    server.mode = "redirect"
+    server.redirect_to = target
+    with pytest.raises(weights.WeightsError) as info:
+        weights.fetch(TASK, progress=False, retries=2, backoff=0.01)
+    assert f"redirected (HTTP 302) to {target}" in str(info.value)
+    assert len(server.requests) == 1
+    assert _leftovers() == []
+
+
+def test_redirects_within_http_are_followed(server, monkeypatch):
+    with FileServer(weights.BUNDLED_DIR) as other:  # another host:port
+        server.mode = "redirect"
+        server.redirect_to = f"{other.url}/{RECORD['file_name']}"
+        path = weights.fetch(TASK, progress=False)
+    assert weights.sha256_of(path) == RECORD["sha256"]
+    assert other.requests == ["/" + RECORD["file_name"]]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_cached_files_get_the_mode_the_umask_allows(server, tmp_path, umask):
+    previous = os.umask(umask)
+    try:
+        path = weights.fetch(TASK, progress=False)
+        copy = weights.copy_to(TASK, tmp_path / "copy")
+    finally:
+        os.umask(previous)
+    for file in (path, copy):
+        assert (file.stat().st_mode & 0o777) == (0o666 & ~umask), oct(file.stat().st_mode)
+
+
+def test_a_bad_cached_copy_falls_back_to_the_bundled_one_and_is_repaired(caplog):
+    weights.cache_dir().mkdir(parents=True)
+    _cache_file().write_bytes(b"truncated")
+    with caplog.at_level(logging.WARNING, logger="rnnzoo.weights"):
+        path = weights.fetch(TASK)
+    assert path == weights.BUNDLED_DIR / RECORD["file_name"]
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1, [r.getMessage() for r in warnings]
+    message = warnings[0].getMessage()
+    assert hashlib.sha256(b"truncated").hexdigest() in message and "bundled" in message
+    assert weights.sha256_of(_cache_file()) == RECORD["sha256"]  # the cache is repaired
+
+
+def test_a_bad_copy_in_a_cache_that_cannot_be_changed_is_not_an_error(caplog, monkeypatch):
+    weights.cache_dir().mkdir(parents=True)
+    _cache_file().write_bytes(b"truncated")
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(pathlib.Path, "unlink", read_only)
+    monkeypatch.setattr("rnnzoo.weights.cache.atomic_copy", read_only)
+    with caplog.at_level(logging.WARNING, logger="rnnzoo.weights"):
+        path = weights.fetch(TASK)
+    assert path == weights.BUNDLED_DIR / RECORD["file_name"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "could not be repaired" in warnings[0]
+
+
+def test_rnnzoo_home_that_is_a_file(tmp_path, monkeypatch):
+    home = tmp_path / "home_file"
+    home.write_text("x")
+    monkeypatch.setenv("RNNZOO_HOME", str(home))
+    # reading: the bundled copy still serves
+    assert weights.fetch(TASK) == weights.BUNDLED_DIR / RECORD["file_name"]
+    # writing: one clear error naming the setting
+    monkeypatch.setenv("RNNZOO_BUNDLED_WEIGHTS", "0")
+    monkeypatch.setenv("RNNZOO_WEIGHTS_MIRROR", "http://127.0.0.1:9")
+    with pytest.raises(weights.WeightsError, match="RNNZOO_HOME"):
+        weights.fetch(TASK, progress=False, retries=0)
+
+
+def test_a_truncated_keras_file_is_reported_as_truncated(tmp_path):
+    source = weights.BUNDLED_DIR / RECORD["file_name"]
+    truncated = tmp_path / "cut.keras"
+    truncated.write_bytes(source.read_bytes()[:1000])
+    with pytest.raises(ValueError, match="truncated") as info:
+        rnnzoo.build(TASK, weights=str(truncated))
+    assert "File not found" not in str(info.value) and str(truncated) in str(info.value)
+    not_a_model = tmp_path / "empty.keras"
+    import zipfile
+
+    with zipfile.ZipFile(not_a_model, "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    with pytest.raises(ValueError, match="no config.json"):
+        weights.load_model_file(not_a_model)
 
 
 _WORKER = textwrap.dedent("""

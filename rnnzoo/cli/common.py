@@ -1,44 +1,41 @@
-"""What every ``rnnzoo`` command shares: user errors, ``KEY=VALUE`` flags, model options, saving.
+"""What the ``rnnzoo`` commands share when they run: option parsing, checks before work, saving.
 
-Imports only the standard library and rnnzoo's leaf helpers, so building the
-parser (``rnnzoo --help``) stays instant.
+Every check a command can make before it loads data or trains runs first
+(:func:`check_training_args`, :func:`check_output_dir`, :func:`check_output_file`),
+so a mistake costs nothing and a finished model is never lost to a bad ``--out``.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
+import inspect
+import math
 import os
 import sys
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
-from rnnzoo import _io
+from rnnzoo import _io, data, registry
 from rnnzoo import _validation as v
+from rnnzoo.cli.parser import UserError
 
 __all__ = [
     "UserError",
-    "add_recurrent_flags",
-    "add_training_flags",
+    "check_output_dir",
+    "check_output_file",
     "check_positive",
     "check_training_args",
+    "finite_or_none",
     "format_metric",
     "load_split",
     "model_overrides",
+    "out_of_memory_is_a_user_error",
     "parse_pairs",
-    "quiet_tensorflow",
     "save_model",
     "save_run",
     "version",
 ]
-
-
-class UserError(Exception):
-    """A mistake in the command line: printed as one line, exit status 2."""
-
-
-def quiet_tensorflow() -> None:
-    """Hides TensorFlow's C++ log lines unless the user asked for them."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def version() -> str:
@@ -50,7 +47,7 @@ def _parse_value(text: str) -> Any:
     """Parses ``KEY=VALUE`` values: Python literals when they parse, else strings."""
     try:
         return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
         lowered = text.lower()
         if lowered in ("true", "false"):
             return lowered == "true"
@@ -63,69 +60,11 @@ def parse_pairs(pairs: Sequence[str] | None, flag: str) -> dict[str, Any]:
     """``["a=1", "b-c=x"]`` -> ``{"a": 1, "b_c": "x"}``; a pair without ``=`` is a UserError."""
     result = {}
     for pair in pairs or ():
-        if "=" not in pair:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
             raise UserError(f"{flag} expects KEY=VALUE. Received: {pair!r}")
-        key, value = pair.split("=", 1)
         result[key.strip().replace("-", "_")] = _parse_value(value)
     return result
-
-
-def add_recurrent_flags(parser: argparse.ArgumentParser) -> None:
-    """The model options every task shares, plus ``--set KEY=VALUE`` for the others."""
-    group = parser.add_argument_group("model options (validated by the task)")
-    group.add_argument("--cell", help="lstm, gru, simple, abc, clockwork or feedforward")
-    group.add_argument("--units", type=int)
-    group.add_argument("--depth", type=int)
-    group.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=None)
-    group.add_argument("--dropout", type=float)
-    group.add_argument("--learning-rate", type=float)
-    group.add_argument(
-        "--set", nargs="*", metavar="KEY=VALUE", default=[],
-        help="any other task option, e.g. --set num_classes=5 vocab_size=20000",
-    )
-
-
-def add_training_flags(parser: argparse.ArgumentParser, *, out_default: str,
-                       epochs_help: str | None = None) -> None:
-    """The flags of the commands that fit a task's model on its data (``train``, ``tune``).
-
-    ``--epochs``, ``--batch-size``, ``--source``, ``--data KEY=VALUE``,
-    ``--out`` (default ``out_default``), ``--seed`` and ``--verbose``.
-    """
-    parser.add_argument("--epochs", type=int, default=3, help=epochs_help)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--source", default="builtin", help="builtin (offline) or tfds")
-    parser.add_argument(
-        "--data", nargs="*", metavar="KEY=VALUE", default=[],
-        help="data loader options, e.g. --data num_examples=2000",
-    )
-    parser.add_argument("--out", default=None, help=f"output folder (default: {out_default})")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2],
-                        help="Keras verbosity: 1 shows a progress bar")
-
-
-def check_training_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, Any]]:
-    """Checks the flags of :func:`add_training_flags` and the task options, before any data.
-
-    Returns:
-        ``(task spec, model overrides, data loader options)``.
-    """
-    check_positive("epochs", args.epochs)
-    check_positive("batch-size", args.batch_size)
-    from rnnzoo import registry
-
-    spec = registry.get(args.task)
-    overrides = model_overrides(args)
-    spec.resolve(overrides)  # fail fast, before loading data
-    return spec, overrides, parse_pairs(args.data, "--data")
-
-
-def load_split(args: argparse.Namespace, split: str, data_kwargs: dict[str, Any]):
-    """One split of the task's data as the flags of :func:`add_training_flags` ask."""
-    from rnnzoo import data
-
-    return data.load(args.task, split, args.batch_size, source=args.source, **data_kwargs)
 
 
 def model_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -145,9 +84,142 @@ def check_positive(name: str, value: int) -> None:
         raise UserError(f"--{name} must be a positive integer. Received: {value}")
 
 
+def _nearest_existing(path: str) -> str:
+    while not os.path.lexists(path):
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return path
+
+
+def check_output_dir(flag: str, path: str | os.PathLike, files: Sequence[str] = ()) -> str:
+    """Checks, before any work, that the folder ``path`` can hold the command's outputs.
+
+    Nothing is created: the folder may not exist yet, but then its nearest
+    existing parent must be a writable folder.
+
+    Args:
+        flag: the flag or variable that named the folder, for the message (``--out``).
+        path: the folder.
+        files: the file names the command will write in it (none may be a folder).
+
+    Returns:
+        The absolute path of the folder.
+
+    Raises:
+        UserError: when ``path`` is a file, lies under a file, or cannot be written.
+    """
+    path = os.path.abspath(os.fspath(path))
+    existing = _nearest_existing(path)
+    if not os.path.isdir(existing):
+        where = "is" if existing == path else f"lies under {existing}, which is"
+        raise UserError(f"{flag} must be a folder: {path} {where} a file.")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UserError(f"{flag} {path} cannot be written: {existing} is not writable.")
+    for name in files:
+        if os.path.isdir(os.path.join(path, name)):
+            raise UserError(f"{flag} {path} already holds a folder named {name}, which this "
+                            "command writes as a file.")
+    return path
+
+
+def check_output_file(flag: str, path: str | os.PathLike) -> str:
+    """Checks, before any work, that the file ``path`` can be written (its folder may not exist).
+
+    Raises:
+        UserError: when ``path`` is a folder, or its folder cannot be created or written.
+    """
+    path = os.path.abspath(os.fspath(path))
+    if os.path.isdir(path):
+        raise UserError(f"{flag} must be a file name: {path} is a folder.")
+    check_output_dir(flag, os.path.dirname(path))
+    return path
+
+
+def _check_loader_options(args: argparse.Namespace, spec, data_kwargs: dict) -> None:
+    if args.source not in spec.datasets:
+        raise UserError(
+            f"--source must be one of {sorted(spec.datasets)} for task '{spec.name}'. "
+            f"Received: {args.source!r}.{v.suggest(args.source, spec.datasets)}"
+        )
+    params = inspect.signature(spec.datasets[args.source]).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return
+    allowed = sorted(n for n, p in params.items()
+                     if p.kind is p.KEYWORD_ONLY or (p.kind is p.POSITIONAL_OR_KEYWORD
+                                                     and n not in ("split", "batch_size")))
+    for key in data_kwargs:
+        if key not in allowed:
+            raise UserError(
+                f"Unknown --data option `{key}` for --source {args.source} of task "
+                f"'{spec.name}'. Allowed: {allowed}.{v.suggest(key, allowed)}"
+            )
+
+
+def check_training_args(args: argparse.Namespace) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """Checks the flags of the training commands and the task options, before any data.
+
+    Returns:
+        ``(task spec, model overrides, data loader options)``.
+    """
+    check_positive("epochs", args.epochs)
+    check_positive("batch-size", args.batch_size)
+    v.check_seed("seed", args.seed)
+    spec = registry.get(args.task)
+    overrides = model_overrides(args)
+    spec.resolve(overrides)  # fail fast, before loading data
+    data_kwargs = parse_pairs(args.data, "--data")
+    _check_loader_options(args, spec, data_kwargs)
+    return spec, overrides, data_kwargs
+
+
+def load_split(args: argparse.Namespace, split: str, data_kwargs: dict[str, Any]):
+    """One split of the task's data as the training flags ask.
+
+    Raises:
+        UserError: when TensorFlow Datasets has not prepared the dataset.
+    """
+    try:
+        return data.load(args.task, split, args.batch_size, source=args.source, **data_kwargs)
+    except AssertionError as exc:  # TFDS: "Dataset x: could not find data in DIR ..."
+        if args.source != "tfds":
+            raise
+        first = str(exc).split(". ")[0]
+        raise UserError(
+            f"--source tfds: {first}. Pass --data download=True to download and prepare it "
+            "(needs network), or --data data_dir=DIR for a prepared copy."
+        ) from None
+
+
+@contextlib.contextmanager
+def out_of_memory_is_a_user_error(hint: str) -> Iterator[None]:
+    """Turns an allocation failure (a model or batch too large) into a one-line UserError."""
+    errors: list[type[BaseException]] = [MemoryError]
+    tf = sys.modules.get("tensorflow")
+    if tf is not None:
+        errors.append(tf.errors.ResourceExhaustedError)
+    try:
+        yield
+    except tuple(errors) as exc:
+        lines = str(exc).strip().splitlines() or [type(exc).__name__]
+        first = lines[0]
+        raise UserError(
+            f"out of memory ({first[:160]}{'...' if len(first) > 160 else ''}); {hint}"
+        ) from None
+
+
 def format_metric(value: Any) -> str:
     """Four decimals for floats, ``str`` for anything else."""
     return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def finite_or_none(value: Any) -> Any:
+    """``float(value)``, or ``None`` for NaN, infinities and a missing value (strict JSON)."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
 
 
 def save_model(model, path: str) -> None:

@@ -9,28 +9,18 @@ from __future__ import annotations
 import argparse
 import time
 
+import keras
+
+from rnnzoo import _validation as v
+from rnnzoo import data, registry
 from rnnzoo.cli.common import check_positive, format_metric
+from rnnzoo.factory import build
 
-__all__ = ["add_parser", "run"]
-
-
-def add_parser(subparsers) -> None:
-    """Declares ``rnnzoo demo``."""
-    p = subparsers.add_parser(
-        "demo", help="build, train briefly and evaluate every task on built-in data",
-    )
-    p.add_argument("--tasks", nargs="*", default=None, help="subset of tasks (default: all)")
-    p.add_argument("--epochs", type=int, default=None, help="override every task's demo epochs")
-    p.add_argument("--seed", type=int, default=0)
+__all__ = ["run"]
 
 
 def _demo_task(task: str, seed: int, epochs: int | None) -> dict:
     """Trains and evaluates one task as its ``demo`` entry says; returns its table row."""
-    import keras
-
-    from rnnzoo import data, registry
-    from rnnzoo.factory import build
-
     spec = registry.get(task)
     demo = spec.demo
     keras.utils.set_random_seed(seed)
@@ -44,7 +34,8 @@ def _demo_task(task: str, seed: int, epochs: int | None) -> dict:
     test = data.load(task, "test", batch_size, **eval_kwargs)
     model = build(task, **demo.get("overrides", {}))
     epochs = epochs or demo.get("epochs", 2)
-    model.fit(train, validation_data=val, epochs=epochs, verbose=2)
+    # shuffle=False: the built-in datasets shuffle themselves (Keras warns otherwise)
+    model.fit(train, validation_data=val, epochs=epochs, verbose=2, shuffle=False)
     results = model.evaluate(test, verbose=0, return_dict=True)
     report = demo["report"](model, test) if demo.get("report") else {}
     for line in report.get("examples", []):
@@ -85,13 +76,12 @@ def _print_table(rows: list[dict]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Runs the demo of every task asked for and prints the table."""
-    from rnnzoo import factory, registry  # noqa: F401  (factory registers every task)
-
     tasks = args.tasks or registry.list_models()
     for task in tasks:
         registry.get(task)
     if args.epochs is not None:
         check_positive("epochs", args.epochs)
+    v.check_seed("seed", args.seed)
     total = time.perf_counter()
     rows = [_demo_task(task, args.seed, args.epochs) for task in tasks]
     print()

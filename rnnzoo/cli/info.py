@@ -1,47 +1,33 @@
-"""``rnnzoo list`` and ``rnnzoo info TASK``: what the registry holds."""
+"""``rnnzoo info TASK``: a task's specification, as the registry holds it."""
 
 from __future__ import annotations
 
 import argparse
-import json
 
-__all__ = ["add_list", "run_list", "add_info", "run_info"]
+from rnnzoo import _io, factory, registry  # noqa: F401  (factory registers every task)
 
-
-def add_list(subparsers) -> None:
-    """Declares ``rnnzoo list``."""
-    p = subparsers.add_parser("list", help="list the registered tasks")
-    p.add_argument("--json", action="store_true", help="print JSON")
+__all__ = ["run"]
 
 
-def run_list(args: argparse.Namespace) -> int:
-    """Prints every registered task: name, pattern, outputs (or JSON)."""
-    from rnnzoo import factory, registry  # noqa: F401  (factory registers every task)
-
-    rows = [registry.get(name) for name in registry.list_models()]
-    if args.json:
-        print(json.dumps([{"name": s.name, "pattern": s.pattern} for s in rows], indent=2))
-        return 0
-    width = max(len(s.name) for s in rows)
-    for spec in rows:
-        print(f"{spec.name:<{width}}  {spec.pattern:<12}  {spec.outputs}")
-    return 0
-
-
-def add_info(subparsers) -> None:
-    """Declares ``rnnzoo info TASK``."""
-    p = subparsers.add_parser("info", help="show a task's specification")
-    p.add_argument("task")
-    p.add_argument("--json", action="store_true", help="print JSON")
+def _option_rows(options: dict) -> list[str]:
+    """One aligned line per option (and its help below), whatever the names' lengths."""
+    rows = [(name, f"default={opt['default']!r}", opt["allowed"], opt["help"])
+            for name, opt in options.items()]
+    name_width = max((len(r[0]) for r in rows), default=0)
+    default_width = max((len(r[1]) for r in rows), default=0)
+    lines = []
+    for name, default, allowed, help_text in rows:
+        lines.append(f"    {name:<{name_width}}  {default:<{default_width}}  {allowed}")
+        if help_text:
+            lines.append(f"    {'':<{name_width}}  {help_text}")
+    return lines
 
 
-def run_info(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """Prints a task's specification: pattern, data, metrics, options (or JSON)."""
-    from rnnzoo import factory, registry  # noqa: F401  (factory registers every task)
-
     info = registry.describe(args.task)
     if args.json:
-        print(json.dumps(info, indent=2, default=str))
+        print(_io.dumps_json(info, default=str))
         return 0
     print(f"{info['name']}  ({info['pattern']})")
     print(f"  {info['description']}")
@@ -51,8 +37,6 @@ def run_info(args: argparse.Namespace) -> int:
     print(f"  data:    {', '.join(f'{k}: {v}' for k, v in info['datasets'].items())}")
     print(f"  tuning objective: {info['objective']['name']} ({info['objective']['direction']})")
     print("  options:")
-    for name, opt in info["options"].items():
-        print(f"    {name:<16} default={opt['default']!r:<10} {opt['allowed']}")
-        if opt["help"]:
-            print(f"    {'':<16} {opt['help']}")
+    for line in _option_rows(info["options"]):
+        print(line)
     return 0

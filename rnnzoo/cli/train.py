@@ -2,7 +2,9 @@
 
 Writes ``OUT/<task>.keras`` and ``OUT/<task>_metrics.json``, each atomically.
 ``--strategy`` and ``--backup-dir`` train on several devices or machines with
-:mod:`rnnzoo.distribute`.
+:mod:`rnnzoo.distribute`; a run resumed from ``--backup-dir`` reports every
+epoch of the whole run once (those before the interruption come from the backup).
+Every flag and path is checked before any data is loaded.
 """
 
 from __future__ import annotations
@@ -11,41 +13,25 @@ import argparse
 import os
 import time
 
+import keras
+
+from rnnzoo import distribute
+from rnnzoo.distribute.backup import METADATA_FILE, WEIGHTS_FILE
 from rnnzoo.cli.common import (
-    add_recurrent_flags, add_training_flags, check_training_args, load_split, save_run, version,
+    check_output_dir, check_training_args, finite_or_none, format_metric, load_split,
+    out_of_memory_is_a_user_error, save_run, version,
 )
+from rnnzoo.factory import build
 
-__all__ = ["add_parser", "run"]
+__all__ = ["run"]
 
-
-def add_parser(subparsers) -> None:
-    """Declares ``rnnzoo train``."""
-    p = subparsers.add_parser(
-        "train", help="train a task's model on its data and save it",
-        description="Train a task's model, evaluate it on the test split, and write "
-        "OUT/<task>.keras and OUT/<task>_metrics.json.",
-    )
-    p.add_argument("task")
-    add_training_flags(p, out_default="runs/<task>")
-    p.add_argument(
-        "--strategy", default=None, choices=["default", "mirrored", "multiworker", "tpu"],
-        help="tf.distribute strategy: mirrored (all local GPUs), multiworker (reads TF_CONFIG; "
-        "run the same command on every worker), tpu; --batch-size is the global batch",
-    )
-    p.add_argument(
-        "--backup-dir", default=None,
-        help="checkpoint every epoch here (keras BackupAndRestore) and resume from it after "
-        "a failure; with several workers it must be storage all of them can read",
-    )
-    add_recurrent_flags(p)
+_TOO_BIG = "use a smaller model (--units, --depth, --set ...) or a smaller --batch-size"
 
 
 def _strategy(args: argparse.Namespace):
     """The tf.distribute strategy of ``train --strategy`` (None: Keras' default)."""
-    if not getattr(args, "strategy", None):
+    if not args.strategy:
         return None
-    from rnnzoo import distribute
-
     strategy = distribute.get_strategy(args.strategy)
     info = distribute.cluster_spec()
     print(f"strategy: {args.strategy}, {strategy.num_replicas_in_sync} replica(s), "
@@ -53,52 +39,49 @@ def _strategy(args: argparse.Namespace):
     return strategy
 
 
-def _callbacks(args: argparse.Namespace) -> list:
-    if not getattr(args, "backup_dir", None):
-        return []
-    from rnnzoo import distribute
-
-    return [distribute.BackupAndRestore(args.backup_dir)]
-
-
 def run(args: argparse.Namespace) -> int:
     """Trains, evaluates on the test split, writes the model and its metrics."""
     spec, overrides, data_kwargs = check_training_args(args)
-    import keras
-
-    from rnnzoo import distribute
-    from rnnzoo.factory import build
-
-    out = args.out or os.path.join("runs", args.task)
+    model_file, metrics_file = f"{args.task}.keras", f"{args.task}_metrics.json"
+    out = check_output_dir("--out", args.out or os.path.join("runs", args.task),
+                           files=[model_file, metrics_file])
+    if args.backup_dir:
+        check_output_dir("--backup-dir", args.backup_dir,
+                         files=[WEIGHTS_FILE, METADATA_FILE])
     strategy = _strategy(args)  # before any other TensorFlow work (multi-worker needs it)
     keras.utils.set_random_seed(args.seed)
     train, val, test = (load_split(args, split, data_kwargs)
                         for split in ("train", "validation", "test"))
     # a loader may name the build options its ids need (e.g. the vocabularies of TFDS text)
     overrides = {**getattr(train, "rnnzoo_build_options", {}), **overrides}
-    model = build(args.task, strategy=strategy, **overrides)
-    start = time.perf_counter()
-    history = distribute.fit(model, train, validation_data=val, epochs=args.epochs,
-                             verbose=args.verbose, callbacks=_callbacks(args),
-                             strategy=strategy)
-    train_seconds = time.perf_counter() - start
-    results = distribute.evaluate(model, test, strategy=strategy)
+    backup = distribute.BackupAndRestore(args.backup_dir) if args.backup_dir else None
+    with out_of_memory_is_a_user_error(_TOO_BIG):
+        model = build(args.task, strategy=strategy, **overrides)
+        start = time.perf_counter()
+        history = distribute.fit(model, train, validation_data=val, epochs=args.epochs,
+                                 verbose=args.verbose, callbacks=[backup] if backup else [],
+                                 strategy=strategy)
+        train_seconds = time.perf_counter() - start
+        results = distribute.evaluate(model, test, strategy=strategy)
+    epochs = backup.history if backup is not None else history.history
     record = {
         "task": args.task,
         "options": spec.resolve(overrides),
         "epochs": args.epochs,
+        "resumed_at_epoch": backup.restored_epochs if backup is not None else 0,
         "batch_size": args.batch_size,
         "source": args.source,
         "seed": args.seed,
         "strategy": args.strategy or "default",
         "params": int(model.count_params()),
         "train_seconds": round(train_seconds, 2),
-        "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
-        "test": {k: float(v) for k, v in results.items()},
+        # every epoch of the run once (a resumed run's earlier epochs come from the backup);
+        # null where training diverged (NaN or infinity): the file stays strict JSON
+        "history": {k: [finite_or_none(x) for x in vs] for k, vs in epochs.items()},
+        "test": {k: finite_or_none(x) for k, x in results.items()},
         "versions": {"rnnzoo": version(), "keras": keras.__version__},
     }
-    model_path, metrics_path = save_run(out, model, f"{args.task}.keras", record,
-                                        f"{args.task}_metrics.json")
-    print(f"test: {', '.join(f'{k}={v:.4f}' for k, v in record['test'].items())}")
+    model_path, metrics_path = save_run(out, model, model_file, record, metrics_file)
+    print(f"test: {', '.join(f'{k}={format_metric(x)}' for k, x in record['test'].items())}")
     print(f"wrote {model_path} and {metrics_path}")
     return 0

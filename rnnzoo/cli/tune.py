@@ -11,38 +11,18 @@ import argparse
 import json
 import os
 
+import keras
+
+from rnnzoo import tuning
 from rnnzoo.cli.common import (
-    UserError, add_recurrent_flags, add_training_flags, check_positive, check_training_args,
-    load_split, save_run,
+    UserError, check_output_dir, check_positive, check_training_args, finite_or_none,
+    load_split, out_of_memory_is_a_user_error, save_run,
 )
 
-__all__ = ["add_parser", "run"]
-
-
-def add_parser(subparsers) -> None:
-    """Declares ``rnnzoo tune``."""
-    p = subparsers.add_parser(
-        "tune", help="search a task's hyperparameters with keras-tuner",
-        description="Search the task's registered search space with keras-tuner on its data, "
-        "print the best configuration and write OUT/<task>_best.keras and OUT/<task>_best.json. "
-        "Options given as flags (--cell, --units, --set KEY=VALUE, ...) are fixed, not searched. "
-        "Distributed: run the same command on the chief (KERASTUNER_TUNER_ID=chief) and on every "
-        "worker (KERASTUNER_TUNER_ID=tuner0, tuner1, ...) with KERASTUNER_ORACLE_IP and "
-        "KERASTUNER_ORACLE_PORT set and one shared OUT.",
-    )
-    p.add_argument("task")
-    p.add_argument("--tuner", default="random", choices=["random", "bayesian", "hyperband"])
-    p.add_argument("--max-trials", type=int, default=10, help="the most trials to run")
-    add_training_flags(p, out_default="runs/tune/<task>",
-                       epochs_help="epochs per trial (Hyperband: its max_epochs)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="start a new search instead of resuming the one in OUT")
-    add_recurrent_flags(p)
+__all__ = ["run"]
 
 
 def _search(args: argparse.Namespace, tuner, data_kwargs: dict) -> None:
-    from rnnzoo import tuning
-
     chief = os.environ.get("KERASTUNER_ORACLE_IP") and not tuning.is_distributed_worker()
     if chief:
         print(f"oracle serving on {os.environ['KERASTUNER_ORACLE_IP']}:"
@@ -50,25 +30,26 @@ def _search(args: argparse.Namespace, tuner, data_kwargs: dict) -> None:
         tuner.search()  # serves trials to the workers until the search is done
         return
     train, val = (load_split(args, split, data_kwargs) for split in ("train", "validation"))
-    tuner.search(train, validation_data=val, epochs=args.epochs, verbose=args.verbose)
+    # shuffle=False: the datasets are shuffled already (Keras warns otherwise on every trial)
+    tuner.search(train, validation_data=val, epochs=args.epochs, verbose=args.verbose,
+                 shuffle=False)
 
 
 def run(args: argparse.Namespace) -> int:
     """Runs (or resumes) the search; the chief then saves and prints the best trial."""
     check_positive("max-trials", args.max_trials)
     spec, fixed, data_kwargs = check_training_args(args)
-    import keras
-
-    from rnnzoo import tuning
-
-    out = args.out or os.path.join("runs", "tune", args.task)
+    out = check_output_dir("--out", args.out or os.path.join("runs", "tune", args.task),
+                           files=[f"{args.task}_best.keras", f"{args.task}_best.json"])
     keras.utils.set_random_seed(args.seed)
     tuner = tuning.make_tuner(
         args.task, args.tuner, max_trials=args.max_trials, max_epochs=args.epochs,
         directory=os.path.join(out, "search"), project_name=args.task,
         overwrite=args.overwrite, seed=args.seed, **fixed,
     )
-    _search(args, tuner, data_kwargs)
+    with out_of_memory_is_a_user_error("fix smaller options with --units, --set ... or use a "
+                                       "smaller --batch-size"):
+        _search(args, tuner, data_kwargs)
     if tuning.is_distributed_worker():
         print(f"{os.environ['KERASTUNER_TUNER_ID']} ran trials: "
               f"{' '.join(tuner.trials_run) or '-'}", flush=True)
@@ -86,11 +67,11 @@ def run(args: argparse.Namespace) -> int:
         "tuner": args.tuner,
         "objective": {"name": metric, "direction": direction},
         "best_trial": best.trial_id,
-        "best_score": float(best.score),
+        "best_score": finite_or_none(best.score),
         "best_configuration": config,
         "fixed": fixed,
         "trials": [
-            {"trial_id": t.trial_id, "score": float(t.score),
+            {"trial_id": t.trial_id, "score": finite_or_none(t.score),
              "hyperparameters": dict(t.hyperparameters.values)}
             for t in sorted(trials, key=lambda t: t.trial_id)
         ],
@@ -98,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     model_path, json_path = save_run(out, model, f"{args.task}_best.keras", record,
                                      f"{args.task}_best.json")
     print(f"best trial {best.trial_id} of {len(trials)}: {metric}={best.score:.4f} ({direction})")
-    print(f"best configuration: {json.dumps(config, default=str)}")
+    print(f"best configuration: {json.dumps(config, default=str, allow_nan=False)}")
     print(f"rebuild it with: rnnzoo.build({args.task!r}, "
           f"{', '.join(f'{k}={v!r}' for k, v in config.items())})")
     print(f"wrote {model_path} and {json_path}")

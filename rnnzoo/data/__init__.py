@@ -24,7 +24,7 @@ import importlib
 from typing import Any
 
 from rnnzoo import registry
-from rnnzoo._validation import suggest
+from rnnzoo._validation import check_positive_int, check_seed, suggest
 
 __all__ = ["load", "SPLITS", "SOURCES", "EXTRA_HINT", "import_optional"]
 
@@ -67,11 +67,8 @@ def check_split(split: str) -> str:
 
 
 def check_batch_size(batch_size: int) -> int:
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(
-            f"`batch_size` must be a positive integer. Received: batch_size={batch_size!r}"
-        )
-    return batch_size
+    """``int(batch_size)`` for a positive Python or numpy integer; else a ``ValueError``."""
+    return check_positive_int("batch_size", batch_size)
 
 
 def builtin_split(split: str, batch_size: int, num_examples: int | None, seed: int,
@@ -91,6 +88,7 @@ def builtin_split(split: str, batch_size: int, num_examples: int | None, seed: i
     """
     check_split(split)
     check_batch_size(batch_size)
+    check_seed("seed", seed)
     if num_examples is None:
         num_examples = builtin["num_examples"][split]
     return num_examples, seed * 10 + SPLITS.index(split)
@@ -127,7 +125,9 @@ def load(
     """
     spec = registry.get(task)
     check_split(split)
-    check_batch_size(batch_size)
+    batch_size = check_batch_size(batch_size)
+    if "seed" in kwargs:
+        check_seed("seed", kwargs["seed"])
     if source not in spec.datasets:
         raise ValueError(
             f"`source` must be one of {sorted(spec.datasets)} for task '{task}'. "

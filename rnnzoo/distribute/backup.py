@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 
@@ -33,6 +34,12 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
     ``double_checkpoint``, their ``.bkp`` copies), so either callback resumes
     the other's checkpoint.
 
+    The checkpoint also keeps each finished epoch's logs, so a resumed run
+    knows its whole history: :attr:`history` has every epoch of the run once,
+    those before the interruption (:attr:`restored_history`) and this
+    process's. (``fit``'s own ``History`` only has the epochs run since the
+    resume.) A value that was NaN or infinite is kept as ``None``.
+
     Args:
         backup_dir: the folder for the checkpoint.
         save_freq: ``"epoch"`` or a number of batches.
@@ -62,6 +69,22 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
         self.epochs_done = 0  # epochs completed, as the checkpoint records them
         self.batch_in_epoch = 0  # the last batch seen in the current epoch
         self.batches_since_save = 0
+        self.epoch_logs: list[dict] = []  # one dict of logs per finished epoch of the run
+        self.restored_epochs = 0  # how many of them came from the checkpoint
+
+    @property
+    def history(self) -> dict[str, list]:
+        """``{metric: [one value per epoch]}`` for every epoch of the run, resumed ones included.
+
+        Like ``keras.callbacks.History.history``, with ``None`` where an epoch
+        has no value (or a checkpoint written by Keras' own callback kept none).
+        """
+        return _as_history(self.epoch_logs)
+
+    @property
+    def restored_history(self) -> dict[str, list]:
+        """The part of :attr:`history` read from the checkpoint (the epochs before the resume)."""
+        return _as_history(self.epoch_logs[: self.restored_epochs])
 
     # ------------------------------------------------------------------ restore
 
@@ -99,15 +122,23 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
             if model.optimizer is not None and not model.optimizer.built:
                 model.optimizer.build(model.trainable_variables)  # so its state loads too
             model.load_weights(weights_path)
+        self.epoch_logs, self.restored_epochs = [], 0
         if metadata_path is not None and os.path.exists(metadata_path):
             with open(metadata_path, encoding="utf-8") as f:
-                epoch = json.load(f)["epoch"]
+                metadata = json.load(f)
+            epoch = metadata["epoch"]
             self.epochs_done = epoch
+            logs = list(metadata.get("logs") or [])[:epoch]
+            self.epoch_logs = logs + [{} for _ in range(epoch - len(logs))]
+            self.restored_epochs = epoch
             _compat.set_resume_epoch(model, epoch)
 
     # ------------------------------------------------------------------ backup
 
     def on_epoch_end(self, epoch, logs=None):
+        del self.epoch_logs[epoch:]  # the epoch runs once in the history, whatever came before
+        self.epoch_logs.extend({} for _ in range(epoch - len(self.epoch_logs)))
+        self.epoch_logs.append({k: _plain(value) for k, value in (logs or {}).items()})
         self.epochs_done = epoch + 1
         self.batch_in_epoch = 0
         if self.save_freq == "epoch":
@@ -133,9 +164,26 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
                     _io.atomic_copy(path, path + PREVIOUS)
         with _io.atomic_path(self.weights_path) as tmp:
             self.model.save_weights(tmp, overwrite=True)
-        metadata = {"epoch": self.epochs_done, "batch": self.batch_in_epoch}
+        metadata = {"epoch": self.epochs_done, "batch": self.batch_in_epoch,
+                    "logs": self.epoch_logs[: self.epochs_done]}
         _io.atomic_write_json(self.metadata_path, metadata, indent=None)
 
     def on_train_end(self, logs=None):
         if self.chief:  # Keras' own: deletes the checkpoint if delete_checkpoint
             super().on_train_end(logs)
+
+
+def _plain(value):
+    """A log value as strict JSON holds it: a finite float, else ``None`` (or its text)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return number if math.isfinite(number) else None
+
+
+def _as_history(epoch_logs: list[dict]) -> dict[str, list]:
+    keys: dict[str, None] = {}
+    for logs in epoch_logs:
+        keys.update(dict.fromkeys(logs))
+    return {k: [logs.get(k) for logs in epoch_logs] for k in keys}

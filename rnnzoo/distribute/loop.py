@@ -188,6 +188,7 @@ def fit(
             x, y, batch_size=batch_size, epochs=epochs, validation_data=validation_data,
             callbacks=callbacks, steps_per_epoch=steps_per_epoch,
             validation_steps=validation_steps, initial_epoch=initial_epoch, verbose=verbose,
+            shuffle=y is not None,  # a dataset shuffles itself (Keras warns on shuffle=True)
         )
     if model.optimizer is None:
         raise ValueError("`model` must be compiled before fit: call model.compile(...) first.")

@@ -91,7 +91,7 @@ def main(argv: list[str]) -> int:
             f.write(flatbuffer)
         result = {"ok": True, "bytes": len(flatbuffer)}
     with open(job["result"], "w", encoding="utf-8") as f:
-        json.dump(result, f)
+        json.dump(result, f, allow_nan=False)
     return 0 if result["ok"] else 3
 
 

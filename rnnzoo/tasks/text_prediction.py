@@ -247,8 +247,16 @@ class TextPredictionModel(GenerativeMixin, keras.Model):
         return texts
 
     def perplexity(self, dataset) -> float:
-        """Perplexity of the model on a dataset of ``(inputs, targets)`` (padding skipped)."""
-        return float(self.evaluate(dataset, verbose=0, return_dict=True)["perplexity"])
+        """Perplexity of the model on a dataset of ``(inputs, targets)`` (padding skipped).
+
+        Raises:
+            ValueError: when ``dataset`` yields no batch.
+        """
+        results = self.evaluate(dataset, verbose=0, return_dict=True)
+        if "perplexity" not in results:  # Keras evaluated nothing
+            raise ValueError("`dataset` must yield at least one batch of (inputs, targets). "
+                             "Received an empty dataset.")
+        return float(results["perplexity"])
 
 
 def _demo_report(model, test_ds) -> dict:

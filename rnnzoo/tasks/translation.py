@@ -220,7 +220,14 @@ def evaluate_generation(model: Seq2Seq, pairs, *, method: str = "greedy",
         ``{"bleu": corpus BLEU-4 (0..1), "exact_match": fraction of translations
         equal to the reference, "hypotheses": [...]}``. Tokens are the target
         vocabulary's tokens.
+
+    Raises:
+        ValueError: when ``pairs`` is empty (there is nothing to score).
     """
+    pairs = list(pairs)
+    if not pairs:
+        raise ValueError("`pairs` must be a non-empty list of (source, target) strings. "
+                         "Received: pairs=[]")
     hyps = model.generate([s for s, _ in pairs], method=method, beam_width=beam_width,
                           max_length=max_length)
     tok = model.target_vocabulary.tokenize

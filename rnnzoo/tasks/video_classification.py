@@ -1,6 +1,7 @@
 """The ``video_classification`` task: a CNN on every frame, then the recurrent block.
 
-Frames ``(batch, frames, height, width, channels)`` (floats in ``[0, 1]``) go
+Frames ``(batch, frames, height, width, channels)`` (floats in ``[0, 1]``, or
+``uint8`` pixels in ``[0, 255]``, which the model divides by 255 itself) go
 through a per-frame image backbone wrapped in ``keras.layers.TimeDistributed``,
 each frame becomes an ``embedding_dim`` vector, the recurrent block reads the
 sequence of frame vectors and its last state goes to a softmax over
@@ -32,7 +33,7 @@ from rnnzoo.data import video_classification as data
 from rnnzoo.registry import Option
 from rnnzoo.tasks.common import recurrent_classifier, recurrent_options, recurrent_search_space
 
-__all__ = ["build_video_classification", "BACKBONES"]
+__all__ = ["build_video_classification", "BACKBONES", "VideoClassifier"]
 
 BACKBONES = ("small_cnn", "mobilenet_v3_small")
 _MIN_SIZE = {"small_cnn": 8, "mobilenet_v3_small": 32}
@@ -49,6 +50,34 @@ def _order_blind_report(model, test_ds) -> dict:
         "baseline": "frame averaging (best possible)",
         "baseline_value": data.order_blind_bound(labels),
     }
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class VideoClassifier(keras.Model):
+    """The video classification model: it takes floats in ``[0, 1]`` or ``uint8`` pixels.
+
+    Decoders and cameras give ``uint8`` frames; fed as they are to a model
+    trained on ``[0, 1]`` floats they would be 255 times too bright. This
+    functional model divides ``uint8`` frames by 255 itself (in ``fit``,
+    ``evaluate``, ``predict`` and a direct call) and refuses other integer
+    dtypes, whose range it cannot know. Floats are passed through unchanged.
+
+    Example:
+
+    >>> model = rnnzoo.build("video_classification")
+    >>> model.predict(uint8_clips)   # (batch, frames, height, width, channels) uint8
+    """
+
+    def call(self, inputs, training=None, mask=None):
+        dtype = keras.backend.standardize_dtype(getattr(inputs, "dtype", "float32"))
+        if dtype == "uint8":
+            inputs = keras.ops.divide(keras.ops.cast(inputs, "float32"), 255.0)
+        elif not keras.backend.is_float_dtype(dtype):
+            raise ValueError(
+                "`frames` must be floats in [0, 1] or uint8 pixels in [0, 255]. "
+                f"Received frames of dtype {dtype}."
+            )
+        return super().call(inputs, training=training, mask=mask)
 
 
 def _check_image_size(value):
@@ -113,7 +142,7 @@ def _mobilenet(x, height, width, channels, embedding_dim, backbone_weights):
         "apart by motion across frames; the 'feedforward' cell (per-frame features averaged "
         "over time) is the frame-averaging baseline."
     ),
-    inputs="floats in [0, 1] (batch, frames, height, width, channels)",
+    inputs="floats in [0, 1] or uint8 in [0, 255] (batch, frames, height, width, channels)",
     outputs="class probabilities (batch, num_classes)",
     options=[
         *recurrent_options(cell="lstm", units=64, learning_rate=2e-3),
@@ -199,5 +228,9 @@ def build_video_classification(
         x = _small_cnn(inputs, height, width, embedding_dim)
     else:
         x = _mobilenet(inputs, height, width, channels, embedding_dim, backbone_weights)
-    return recurrent_classifier(inputs, x, num_classes=num_classes,
-                                name="rnnzoo_video_classification", **recurrent)
+    model = recurrent_classifier(inputs, x, num_classes=num_classes,
+                                 name="rnnzoo_video_classification", **recurrent)
+    # the same graph and training configuration, as the class that accepts uint8 frames
+    video = VideoClassifier(model.inputs, model.outputs, name=model.name)
+    video.compile_from_config(model.get_compile_config())
+    return video

@@ -59,7 +59,7 @@ from rnnzoo.weights.registry import (
     records,
 )
 from rnnzoo.weights.cache import cache_dir, copy_to, fetch, sha256_of, verify
-from rnnzoo.weights.load import FREE_OPTIONS, LoadReport, load_into
+from rnnzoo.weights.load import FREE_OPTIONS, LoadReport, load_into, load_model_file
 
 __all__ = [
     "LoadReport",
@@ -77,4 +77,5 @@ __all__ = [
     "copy_to",
     "sha256_of",
     "load_into",
+    "load_model_file",
 ]

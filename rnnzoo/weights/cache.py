@@ -9,10 +9,14 @@ A published file is looked up, in order:
    ``RNNZOO_BUNDLED_WEIGHTS=0`` skips it, e.g. to test a mirror);
 3. a download (:mod:`rnnzoo.weights.download`) into the cache.
 
-A cached file whose hash does not match is deleted (when the cache is
-writable) and reported with the expected and actual hashes. With
-``RNNZOO_OFFLINE=1`` a miss fails with a message naming the file, its sha256
-and how to put it in the cache.
+A cached file whose hash does not match (a corrupt or truncated copy) is not
+an error while another source works: the next source is used, one warning
+names the expected and actual hashes and what was done, and the cache is
+repaired (the bad file is replaced by the bundled copy or the new download).
+With ``RNNZOO_OFFLINE=1`` and no other source, the fetch fails with a message
+naming the file, its sha256 and how to put it in the cache. Every file is
+written through :mod:`rnnzoo._io`, so it gets the mode the user's umask allows
+(a cache shared by a team stays readable by all of it).
 
 Example:
 
@@ -31,10 +35,11 @@ import os
 import pathlib
 import shutil
 import sys
+import time
 import urllib.parse
 from typing import Any, Iterable
 
-from rnnzoo._io import atomic_path
+from rnnzoo._io import atomic_copy, atomic_path
 from rnnzoo.weights import download as dl
 from rnnzoo.weights.registry import BUNDLED_DIR, WeightsError, get_record, records
 
@@ -86,30 +91,53 @@ def _mismatch(path: pathlib.Path, expected: str, actual: str, where: str) -> str
     return f"sha256 mismatch for {where} {path}: expected {expected}, got {actual}."
 
 
-def _check_cached(path: pathlib.Path, record: dict, notes: list | None = None) -> bool:
-    """True if ``path`` holds the record's bytes; deletes a corrupt file (noted in ``notes``)."""
+def _check_cached(path: pathlib.Path, record: dict, notes: list) -> bool:
+    """True if ``path`` holds the record's bytes.
+
+    A corrupt file is deleted when the cache allows it; what was found (and
+    done) is appended to ``notes`` for the caller's one warning or error. A
+    cache that cannot be read (``RNNZOO_HOME`` names a file) is a miss.
+    """
     try:
         before = path.stat()
         actual = sha256_of(path)
-    except FileNotFoundError:
+    except OSError:
         return False
     if actual == record["sha256"]:
         return True
     message = _mismatch(path, record["sha256"], actual, "cached file")
-    if notes is not None:
-        notes.append(message + " It was deleted.")
     try:
         if path.stat().st_ino != before.st_ino:  # another process replaced it meanwhile
             return _check_cached(path, record, notes)
         path.unlink()
-        logger.warning("%s Deleted it; fetching it again.", message)
+        notes.append(message + " It was deleted.")
     except FileNotFoundError:  # another process deleted it first
-        logger.warning("%s", message)
+        notes.append(message)
     except OSError as exc:  # a read-only cache
-        raise WeightsError(
-            f"{message} It could not be deleted ({exc}); remove it by hand."
-        ) from exc
+        notes.append(f"{message} It could not be deleted ({exc}).")
     return False
+
+
+def _make_folder(folder: pathlib.Path) -> None:
+    """Creates the cache folder, or a WeightsError that says which setting to change."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WeightsError(
+            f"The weights folder {folder} cannot be created ({exc.strerror or exc}). Set "
+            "RNNZOO_HOME (or pass cache=/--to) to a folder you can write."
+        ) from None
+
+
+def _repair(target: pathlib.Path, source: pathlib.Path, record: dict) -> str:
+    """Replaces the bad cached ``target`` with the intact ``source``; says what happened."""
+    try:
+        atomic_copy(source, target)
+    except OSError as exc:
+        return f"the cache could not be repaired ({exc.strerror or exc})"
+    if sha256_of(target) != record["sha256"]:  # another process wrote it meanwhile
+        return "the cache is being rewritten by another process"
+    return "the cached file was replaced with it"
 
 
 def _offline_message(record: dict, target: pathlib.Path, task: str) -> str:
@@ -146,6 +174,7 @@ def fetch(
     timeout: float | None = None,
     retries: int | None = None,
     backoff: float = 1.0,
+    deadline: float | None = None,
 ) -> pathlib.Path:
     """Returns a verified local copy of the published weights of ``task``.
 
@@ -155,26 +184,33 @@ def fetch(
         bundled: use the copy shipped inside the package when the cache misses.
         progress: show a progress bar while downloading (default: when stdout is
             a terminal).
-        timeout: seconds before a stalled connection fails (default
-            ``$RNNZOO_DOWNLOAD_TIMEOUT`` or 30).
+        timeout: seconds one read may wait before a stalled connection fails
+            (default ``$RNNZOO_DOWNLOAD_TIMEOUT`` or 30).
         retries: extra attempts per URL after a network error or a 5xx status
             (default ``$RNNZOO_DOWNLOAD_RETRIES`` or 3), waiting ``backoff``,
             then twice as long, and so on.
         backoff: the first wait between attempts, in seconds.
+        deadline: seconds the whole download may take, retries and every URL
+            included (default ``$RNNZOO_DOWNLOAD_DEADLINE`` or 600); a slow
+            server cannot hold the caller longer (give or take one ``timeout``).
 
     Returns:
-        The path of a file whose sha256 equals the record's.
+        The path of a file whose sha256 equals the record's: the cached copy,
+        else the bundled one, else a new download into the cache. A corrupt
+        cached copy is replaced by the next source that works (one warning).
 
     Raises:
         ValueError: for a task without published weights or a bad argument.
-        WeightsError: offline with a cache miss, or every URL failed; the
-            message names the file, its sha256 and the URLs tried.
+        WeightsError: offline with a cache miss, or every URL failed (or the
+            deadline passed); the message names the file, its sha256 and the
+            URLs tried.
 
     Example:
 
     >>> path = rnnzoo.weights.fetch("classification")
     """
     record = get_record(task)
+    timeout, retries, deadline = dl.settings(timeout, retries, deadline)
     folder = pathlib.Path(cache) if cache is not None else cache_dir()
     target = folder / record["file_name"]
     notes: list[str] = []
@@ -183,21 +219,26 @@ def fetch(
     if bundled:
         local = _bundled_copy(record)
         if local is not None:
+            if notes:  # a bad cached copy: use the bundled one and put it in the cache
+                logger.warning("%s Using the bundled copy %s; %s.", " ".join(notes), local,
+                               _repair(target, local, record))
             return local
     urls = dl.urls(record)
     if dl.offline():
         urls = [u for u in urls if urllib.parse.urlparse(u).scheme == "file"]
         if not urls:
             raise WeightsError(" ".join(notes + [_offline_message(record, target, task)]))
-    timeout, retries = dl.settings(timeout, retries)
+    if notes:
+        logger.warning("%s Fetching it again.", " ".join(notes))
     if progress is None:
         progress = sys.stdout.isatty()
-    folder.mkdir(parents=True, exist_ok=True)
+    _make_folder(folder)
+    stop_at = time.monotonic() + deadline
     errors = []
     for url in urls:
         try:
             dl.download(url, target, record, progress=progress, timeout=timeout,
-                        retries=retries, backoff=backoff)
+                        retries=retries, backoff=backoff, stop_at=stop_at)
             return target
         except WeightsError as exc:
             errors.append(str(exc))
@@ -271,8 +312,8 @@ def copy_to(task: str, folder: str | os.PathLike, **fetch_kwargs: Any) -> pathli
     PosixPath('wcache/classification-....keras')
     """
     folder = pathlib.Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     record = get_record(task)
+    _make_folder(folder)
     target = folder / record["file_name"]
     if target.is_file() and sha256_of(target) == record["sha256"]:
         return target

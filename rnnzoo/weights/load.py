@@ -34,6 +34,7 @@ import dataclasses
 import logging
 import os
 import re
+import zipfile
 from typing import Any
 
 import keras
@@ -43,7 +44,7 @@ from rnnzoo.layers.walk import recurrent_layers
 from rnnzoo.weights.cache import fetch
 from rnnzoo.weights.registry import get_record
 
-__all__ = ["FREE_OPTIONS", "LoadReport", "load_into"]
+__all__ = ["FREE_OPTIONS", "LoadReport", "load_into", "load_model_file"]
 
 logger = logging.getLogger("rnnzoo.weights")
 
@@ -138,7 +139,64 @@ def _source_model(spec, weights: Any):
 
 
 def _load_keras_file(path) -> Any:
-    return keras.saving.load_model(path, compile=False, safe_mode=True)
+    return load_model_file(path, "weights")
+
+
+def load_model_file(path: str | os.PathLike, argument: str = "filepath", *,
+                    compile: bool = False) -> Any:
+    """Loads a ``.keras`` file with ``safe_mode=True``, saying what is wrong with a bad one.
+
+    Keras reports a truncated or corrupt archive as "File not found"; this
+    checks the archive first and names the actual problem.
+
+    Args:
+        path: the ``.keras`` file.
+        argument: the argument or flag that named the file, for messages.
+        compile: restore the training configuration too.
+
+    Returns:
+        The ``keras.Model``.
+
+    Raises:
+        FileNotFoundError: when ``path`` does not exist.
+        ValueError: when the file is not a complete ``.keras`` archive
+            (truncated, corrupt, not a zip, no model configuration), or Keras
+            refuses or cannot rebuild its content; the message names the file.
+
+    Example:
+
+    >>> model = rnnzoo.weights.load_model_file("runs/cls/classification.keras")
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"`{argument}` must be an existing .keras file. Received: {argument}={path!r} "
+            "(no such file)."
+        )
+    size = os.path.getsize(path)
+    what = f"`{argument}` is not a complete .keras archive: {path} ({size} bytes)"
+    if not zipfile.is_zipfile(path):
+        raise ValueError(f"{what} is truncated or not a zip file at all; save or download it "
+                         "again.")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            broken = archive.testzip()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+        raise ValueError(f"{what} is corrupt ({exc}); save or download it again.") from None
+    if broken is not None:
+        raise ValueError(f"{what} is corrupt: its member {broken!r} fails its CRC check; save "
+                         "or download it again.")
+    if "config.json" not in names:
+        raise ValueError(f"{what} holds no config.json, so it is not a Keras model archive.")
+    try:
+        return keras.saving.load_model(path, compile=compile, safe_mode=True)
+    except Exception as exc:  # noqa: BLE001 - an unsafe, crafted or foreign file: one clear error
+        reason = " ".join(str(exc).split())[:400]
+        raise ValueError(
+            f"`{argument}`: {path} could not be loaded as a Keras model (safe_mode=True): "
+            f"{type(exc).__name__}: {reason}"
+        ) from exc
 
 
 def _canonical(value: Any) -> Any:
