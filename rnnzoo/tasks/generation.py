@@ -42,26 +42,11 @@ from rnnzoo.metrics import corpus_bleu
 from rnnzoo.tasks import decoding
 from rnnzoo.text import END_ID, START_ID, Vocabulary
 
-__all__ = ["GenerativeMixin", "make_step_fn", "to_dataset", "bleu", "most_frequent_bleu"]
+__all__ = ["GenerativeMixin", "to_dataset", "bleu", "most_frequent_bleu"]
 
 # model -> its inference models, built once; kept out of the model's attributes so that
 # saving does not see them.
 _INFERENCE_MODELS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def make_step_fn(step: keras.Model):
-    """Wraps a step model as ``decoding.decode``'s ``step_fn`` (log-probabilities, numpy)."""
-
-    def step_fn(tokens, state):
-        tokens = np.asarray(tokens, dtype=np.int32).reshape(-1, 1)
-        # predict_on_batch runs a compiled function: ~20x faster than an eager call
-        outs = step.predict_on_batch([tokens, *[np.asarray(s) for s in state]])
-        outs = [np.asarray(o) for o in (outs if isinstance(outs, (list, tuple)) else [outs])]
-        # No token is masked out: the exported decoder (rnnzoo.litert_runtime) takes the
-        # plain argmax, and a trained model gives <pad>/<start> (never targets) ~0 mass.
-        return decoding.log_probabilities(outs[0]), outs[1:]
-
-    return step_fn
 
 
 def to_dataset(inputs: Any, targets: np.ndarray, *, batch_size: int, shuffle: bool,
@@ -206,7 +191,15 @@ class GenerativeMixin:
             cached = {"encoder": encoder, "decoder_step": step, "start_id": START_ID,
                       "end_id": END_ID}
             _INFERENCE_MODELS[self] = cached
-        return dict(cached)
+        return {k: val for k, val in cached.items() if k != "step_fn"}
+
+    def _step_fn(self):
+        """The step model as a ``keras.ops`` step function, with its compiled loops (cached)."""
+        self.inference_models()
+        cached = _INFERENCE_MODELS[self]
+        if "step_fn" not in cached:
+            cached["step_fn"] = decoding.model_step(cached["decoder_step"])
+        return cached["step_fn"]
 
     def generate(self, inputs, method: str | decoding.Strategy = "greedy", *,
                  beam_width: int = 4, temperature: float = 1.0, top_k: int | None = None,
@@ -241,7 +234,7 @@ class GenerativeMixin:
         if not len(items):
             return []
         models = self.inference_models()
-        step_fn = make_step_fn(models["decoder_step"])
+        step_fn = self._step_fn()
         vocabulary = self._output_vocabulary()
         size = len(items) if batch_size is None else batch_size
         results = []
@@ -253,6 +246,7 @@ class GenerativeMixin:
                 end_id=models["end_id"], method=method, beam_width=beam_width,
                 temperature=temperature, top_k=top_k, top_p=top_p,
                 length_penalty=length_penalty, max_length=max_length, seed=seed, prefix=prefix,
+                index=range(start, start + len(chunk)),
             )
             results += [vocabulary.decode(seq) for seq in sequences]
         return results
