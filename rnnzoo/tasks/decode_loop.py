@@ -148,7 +148,7 @@ def _one_hypothesis_loop(step_fn, strategy, inputs, states):
     limit = inputs["max_length"][0]
     args = {k: val for k, val in inputs.items() if k.startswith("arg_")}
     buffer = inputs["buffer"]
-    done = ops.zeros_like(plen, dtype="bool")
+    done = ops.logical_not(inputs["live"])  # the rows that only fill the bucket
 
     def cond(t, tokens, states, buffer, done):
         return ops.logical_not(ops.all(done))
@@ -185,7 +185,8 @@ def _beam_loop(step_fn, strategy, inputs, states, width):
     scores = ops.where(first_live > 0, zero, zero - np.inf)  # one live hypothesis at first
     finished = ops.zeros((batch, width), dtype="bool")
     lengths = ops.zeros((batch, width), dtype="int32")
-    counts = ops.zeros_like(plen)  # beam steps taken per example
+    # beam steps taken per example (the rows that only fill the bucket: all of them)
+    counts = ops.where(inputs["live"], 0, limit)
     tokens = ops.reshape(ops.repeat(ops.expand_dims(inputs["first"], 1), width, axis=1), (-1,))
     states = [ops.repeat(s, width, axis=0) for s in states]
 
@@ -284,30 +285,45 @@ def run_loop(loop: DecodeLoop, strategy: Any, states: Sequence[np.ndarray], firs
     batch = int(first.shape[0])
     lengths = np.array([len(p) for p in prompts] if prompts is not None else [0] * batch,
                        np.int32)
-    width = max(1, int(lengths.max(initial=0)))
-    prompt = np.zeros((batch, width), np.int32)
+    # Shapes come in buckets, so that a few compiled programs serve every batch size and
+    # prompt length; the rows added are dead from the start.
+    rows = _bucket(batch)
+    columns = 1 << (int(lengths.max(initial=0)) + int(max_length) - 1).bit_length()
+    prompt = np.zeros((rows, columns - int(max_length)), np.int32)
     for i, p in enumerate(prompts or ()):
         prompt[i, :len(p)] = p
-    columns = width + int(max_length)
+    index = np.arange(batch) if index is None else np.asarray(index)
+
+    def padded(array, fill=0):
+        array = np.asarray(array)
+        extra = np.full((rows - batch, *array.shape[1:]), fill, array.dtype)
+        return np.concatenate([array, extra])
+
     inputs = {
-        "states": [np.asarray(s) for s in states],
-        "first": np.asarray(first, np.int32),
+        "states": [padded(s) for s in states],
+        "first": padded(np.asarray(first, np.int32)),
         "prompt": prompt,
-        "prompt_length": lengths,
-        "index": (np.arange(batch) if index is None else np.asarray(index)).astype(np.int32),
+        "prompt_length": padded(lengths),
+        "index": padded(index.astype(np.int32)),
+        "live": np.arange(rows) < batch,
         "stop_ids": np.asarray(stop.ids, np.int32),
         "max_length": np.array([max_length], np.int32),
         **{f"arg_{k}": np.asarray(val).reshape(1) for k, val in strategy.arguments().items()},
     }
     if strategy.kind == "beam":
-        inputs["parents"] = np.zeros((batch, strategy.width, columns), np.int32)
-        inputs["chosen"] = np.zeros((batch, strategy.width, columns), np.int32)
+        inputs["parents"] = np.zeros((rows, strategy.width, columns), np.int32)
+        inputs["chosen"] = np.zeros((rows, strategy.width, columns), np.int32)
         out = loop.predict_on_batch(inputs)
         return _best_hypotheses(out, lengths, strategy, stop)
-    inputs["buffer"] = np.zeros((batch, columns), np.int32)
+    inputs["buffer"] = np.zeros((rows, columns), np.int32)
     out = loop.predict_on_batch(inputs)
     tokens = np.asarray(out["tokens"])
     return [stop.trim(tokens[i, lengths[i]:lengths[i] + max_length]) for i in range(batch)]
+
+
+def _bucket(batch: int) -> int:
+    """The compiled batch size for ``batch`` rows: a power of two up to 8, then a multiple of 8."""
+    return 1 << (batch - 1).bit_length() if batch <= 8 else -(-batch // 8) * 8
 
 
 def _best_hypotheses(out: dict, lengths: np.ndarray, strategy: Any, stop: Any) -> list[list[int]]:
@@ -315,13 +331,13 @@ def _best_hypotheses(out: dict, lengths: np.ndarray, strategy: Any, stop: Any) -
     parents, chosen = np.asarray(out["parents"]), np.asarray(out["chosen"])
     counts = np.asarray(out["counts"])
     ranked = strategy.rank(np.asarray(out["scores"], np.float64), np.asarray(out["lengths"]))
-    beam = np.argmax(ranked, axis=-1)
     batch = len(lengths)
+    beam = np.argmax(ranked, axis=-1)[:batch]
+    counts = counts[:batch]
     ids = np.zeros((batch, int(counts.max(initial=0))), np.int64)
-    for b in range(batch):
-        w = int(beam[b])
-        for k in range(int(counts[b]) - 1, -1, -1):  # the example's beam steps, last first
-            column = int(lengths[b]) + k
-            ids[b, k] = chosen[b, w, column]
-            w = int(parents[b, w, column])
+    for k in range(ids.shape[1] - 1, -1, -1):  # the beam steps, last first
+        rows = np.nonzero(k < counts)[0]
+        column = lengths[rows] + k
+        ids[rows, k] = chosen[rows, beam[rows], column]
+        beam[rows] = parents[rows, beam[rows], column]
     return [stop.trim(ids[b, :int(counts[b])]) for b in range(batch)]
