@@ -20,7 +20,7 @@ small object that says what the loop does at each step (KerasHub's
 | strategy | picks | options |
 |---|---|---|
 | :class:`Greedy` | the most likely token | |
-| :class:`Sampling` | a random draw from the softmax | ``temperature``, ``top_k``, ``top_p``, ``seed`` |
+| :class:`Sampling` | a draw from the softmax | ``temperature``, ``top_k``, ``top_p``, ``seed`` |
 | :class:`BeamSearch` | the most likely sequence kept among ``beam_width`` | ``length_penalty`` |
 
 :class:`StopTokens` says which tokens end a sequence (one or several).
@@ -51,17 +51,8 @@ from rnnzoo.tasks import decode_loop
 from rnnzoo.text import END_ID, START_ID
 
 __all__ = [
-    "decode",
-    "model_step",
-    "METHODS",
-    "LOG_PROB_FLOOR",
-    "log_probabilities",
-    "check_decoding_args",
-    "make_strategy",
-    "Strategy",
-    "Greedy",
-    "Sampling",
-    "BeamSearch",
+    "decode", "model_step", "METHODS", "LOG_PROB_FLOOR", "log_probabilities",
+    "check_decoding_args", "make_strategy", "Strategy", "Greedy", "Sampling", "BeamSearch",
     "StopTokens",
 ]
 
@@ -368,6 +359,23 @@ def _loop_cache(step_fn) -> dict | None:
     return getattr(step_fn, "loops", None)
 
 
+def _vocabulary_size(step_fn) -> int | None:
+    """The width of a step model's probabilities (``None`` for a hand-built function)."""
+    model = getattr(step_fn, "model", None)
+    return None if model is None else int(model.outputs[0].shape[-1])
+
+
+def _check_ids(name: str, ids: Any, top: int | None) -> list[int]:
+    """Token ids as ints: integers in ``[0, top]`` (``top=None``: no upper bound)."""
+    array = np.asarray(ids).reshape(-1)
+    what = f"in [0, {top}]" if top is not None else ">= 0"
+    if array.size and (not np.issubdtype(array.dtype, np.integer) or array.min() < 0 or (
+            top is not None and array.max() > top)):
+        raise ValueError(f"`{name}` must hold integer token ids {what}. "
+                         f"Received: {name}={ids!r:.200}")
+    return [int(t) for t in array]
+
+
 def model_step(step: keras.Model) -> StepFn:
     """A one-step decoder model as a ``keras.ops`` step function (log-probabilities).
 
@@ -462,13 +470,17 @@ def decode(
                 f"`initial_state` arrays must have batch_size={batch_size} rows. "
                 f"Received: initial_state[{i}] of shape {s.shape}"
             )
+    vocab = _vocabulary_size(step_fn)
+    top = None if vocab is None else vocab - 1
+    start_id = v.check_int("start_id", start_id, low=0, high=top)
+    _check_ids("end_id", list(stop.ids), top)
     if prefix is not None:
         if len(prefix) != batch_size:
             raise ValueError(
                 f"`prefix` must have one sequence per example (batch_size={batch_size}). "
                 f"Received {len(prefix)} sequences."
             )
-        prefix = [[int(t) for t in np.asarray(p).reshape(-1)] for p in prefix]
+        prefix = [_check_ids(f"prefix[{i}]", p, top) for i, p in enumerate(prefix)]
     if index is not None and len(index) != batch_size:
         raise ValueError(f"`index` must have batch_size={batch_size} entries. "
                          f"Received {len(index)}.")

@@ -30,6 +30,7 @@ class MyGenerator(GenerativeMixin, keras.Model):
 from __future__ import annotations
 
 import collections
+import collections.abc
 import weakref
 from typing import Any, Sequence
 
@@ -42,11 +43,50 @@ from rnnzoo.metrics import corpus_bleu
 from rnnzoo.tasks import decoding
 from rnnzoo.text import END_ID, START_ID, Vocabulary
 
-__all__ = ["GenerativeMixin", "to_dataset", "bleu", "most_frequent_bleu"]
+__all__ = ["GenerativeMixin", "check_texts", "to_dataset", "bleu", "most_frequent_bleu"]
 
 # model -> its inference models, built once; kept out of the model's attributes so that
 # saving does not see them.
 _INFERENCE_MODELS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def check_texts(name: str, value: Any, *, vocabulary: Vocabulary | None = None) -> list[str]:
+    """A string or a non-empty sequence of strings, as a list of ``str`` (bytes decoded).
+
+    Args:
+        name: the argument's name, for the messages.
+        value: what the user passed.
+        vocabulary: if given, every text must hold at least one of its tokens
+            (a zero-length sequence is refused).
+
+    Returns:
+        The texts.
+
+    Raises:
+        TypeError: if ``value`` is not a string or a sequence of strings.
+        ValueError: if it is empty, or a text has no token.
+    """
+    if isinstance(value, (str, bytes)):
+        items = [value]
+    elif isinstance(value, collections.abc.Iterable) and not isinstance(
+            value, collections.abc.Mapping):
+        items = list(value)
+    else:
+        raise TypeError(f"`{name}` must be a string or a list of strings. "
+                        f"Received: {name}={value!r:.200} of type {type(value).__name__}")
+    if not items:
+        raise ValueError(f"`{name}` must hold at least one string. Received: {name}={value!r}")
+    texts = []
+    for i, item in enumerate(items):
+        if not isinstance(item, (str, bytes)):
+            raise TypeError(f"`{name}` must contain strings. Received: {name}[{i}]={item!r:.200} "
+                            f"of type {type(item).__name__}")
+        text = item.decode("utf-8") if isinstance(item, bytes) else item
+        if vocabulary is not None and not vocabulary.tokenize(text):
+            raise ValueError(f"`{name}` must contain non-empty texts (at least one token). "
+                             f"Received: {name}[{i}]={text!r}")
+        texts.append(text)
+    return texts
 
 
 def to_dataset(inputs: Any, targets: np.ndarray, *, batch_size: int, shuffle: bool,
@@ -65,7 +105,8 @@ def to_dataset(inputs: Any, targets: np.ndarray, *, batch_size: int, shuffle: bo
     """
     import tensorflow as tf  # tf.data only; the rest of the package runs on any backend
 
-    check_batch_size(batch_size)
+    batch_size = check_batch_size(v.check_positive_int("batch_size", batch_size))
+    seed = v.check_seed("seed", seed)
     ds = tf.data.Dataset.from_tensor_slices((inputs, targets))
     if shuffle:
         ds = ds.shuffle(max(len(targets), 1), seed=seed, reshuffle_each_iteration=True)
@@ -208,6 +249,10 @@ class GenerativeMixin:
                  batch_size: int | None = 64) -> list[str]:
         """Generates text for raw inputs.
 
+        The whole batch is decoded by one compiled loop
+        (:mod:`rnnzoo.tasks.decode_loop`): compiled once per model, method kind
+        and shape bucket, then reused.
+
         Args:
             inputs: the raw inputs (see the task's model class).
             method: ``"greedy"``, ``"beam"`` (beam search) or ``"sample"``, or a
@@ -220,19 +265,26 @@ class GenerativeMixin:
             length_penalty: beam search: rank finished hypotheses by
                 ``log_prob / ((5 + length) / 6) ** length_penalty``.
             max_length: the most tokens generated (default: the model's).
-            seed: sampling seed (same seed, same text).
+            seed: sampling seed, an integer in ``[0, 2**32)``. The draws of the
+                ``i``-th input at its ``t``-th generated token depend only on
+                ``(seed, i, t)``: the same inputs and seed give the same text
+                whatever ``batch_size``, on TensorFlow and on JAX. ``None``: a
+                random seed.
             batch_size: inputs decoded together (``None``: all at once).
 
         Returns:
             A list of strings, one per input.
+
+        Raises:
+            TypeError: if ``inputs`` is not of a kind the task reads.
+            ValueError: for a bad option or empty or invalid inputs, naming it.
         """
         max_length = self._default_max_length() if max_length is None else max_length
         decoding.check_decoding_args(method, beam_width, temperature, top_k, max_length,
                                      top_p=top_p, length_penalty=length_penalty)
-        v.check_positive_int("batch_size", batch_size, allow_none=True)
+        batch_size = v.check_positive_int("batch_size", batch_size, allow_none=True)
+        v.check_seed("seed", seed)
         items = self._generation_inputs(inputs)
-        if not len(items):
-            return []
         models = self.inference_models()
         step_fn = self._step_fn()
         vocabulary = self._output_vocabulary()

@@ -349,3 +349,34 @@ def test_bad_new_options_name_the_argument(kwargs, match):
     if "top_p" in kwargs:
         with pytest.raises(ValueError, match=match):
             Sampling(top_p=kwargs["top_p"])
+
+
+def test_token_ids_must_be_in_the_vocabulary():
+    with pytest.raises(ValueError, match=r"`prefix\[1\]` must hold integer token ids >= 0"):
+        decode(_counter_step, _zeros(2), batch_size=2, prefix=[[3], [4, -1]])
+    with pytest.raises(ValueError, match=r"`prefix\[0\]`.*integer"):
+        decode(_counter_step, _zeros(2), batch_size=2, prefix=[[3.5], [4]])
+    with pytest.raises(ValueError, match="`start_id`"):
+        decode(_counter_step, _zeros(1), batch_size=1, start_id=-2)
+    with pytest.raises(ValueError, match="`batch_size`"):
+        decode(_counter_step, [], batch_size=0)
+    # numpy integers are integers
+    assert decode(_counter_step, _zeros(2), batch_size=np.int64(2), max_length=np.int32(2)) == [
+        [3, 4], [3, 4]]
+
+
+def test_a_step_models_vocabulary_bounds_the_ids():
+    import rnnzoo
+    from rnnzoo.tasks.decoding import model_step
+
+    model = rnnzoo.build("text_prediction", units=4, embedding_dim=2)
+    step_model = model.inference_models()["decoder_step"]
+    step = model_step(step_model)
+    states = [np.zeros((1, int(t.shape[-1])), np.float32) for t in step_model.inputs[1:]]
+    size = len(model.vocabulary)
+    with pytest.raises(ValueError, match=rf"`prefix\[0\]` must hold integer token ids in \[0, "
+                                         rf"{size - 1}\]"):
+        decode(step, states, batch_size=1, prefix=[[5, size]])
+    with pytest.raises(ValueError, match="`end_id`"):
+        decode(step, states, batch_size=1, end_id=[2, size + 3])
+    assert len(decode(step, states, batch_size=1, prefix=[[5, size - 1]], max_length=3)[0]) <= 3

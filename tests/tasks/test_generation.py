@@ -125,3 +125,30 @@ def test_generate_gives_the_numpy_loops_tokens(task, weights):
             assert not differ, (method, kwargs, got, want)
         assert all(gaps[i] < 1e-4 for i in differ), (method, kwargs, gaps, got, want)
         assert len(differ) <= 1, (method, kwargs, got, want)
+
+
+@pytest.mark.parametrize("task", GENERATIVE)
+def test_sampled_text_does_not_depend_on_the_batch_size(task):
+    """Issue 16 item 11: the same inputs and seed give the same text whatever batch_size."""
+    model = rnnzoo.build(task, **tiny_overrides(task))
+    inputs = _examples(task, model)
+    kwargs = dict(method="sample", seed=2024, temperature=1.5, max_length=12)
+    whole = model.generate(inputs, batch_size=None, **kwargs)
+    assert model.generate(inputs, batch_size=2, **kwargs) == whole
+    assert model.generate(inputs, batch_size=np.int64(1), **kwargs) == whole  # numpy ints too
+    assert model.generate(inputs, batch_size=None, **{**kwargs, "seed": 7}) != whole
+
+
+@pytest.mark.parametrize("task", GENERATIVE)
+def test_generate_refuses_what_it_cannot_read_by_name(task):
+    """Issue 16 items 8 and 9: TypeError for the wrong kind of input, ValueError for bad values."""
+    model = rnnzoo.build(task, **tiny_overrides(task))
+    for bad in (None, 42, 3.5):
+        with pytest.raises(TypeError, match="`inputs` must be"):
+            model.generate(bad)
+    with pytest.raises(ValueError, match="`inputs`"):
+        model.generate([])
+    with pytest.raises(ValueError, match="`seed`.*-1"):
+        model.generate(_examples(task, model, 1), method="sample", seed=-1)
+    with pytest.raises(ValueError, match="`seed`"):
+        model.generate(_examples(task, model, 1), method="sample", seed=2**32)
