@@ -152,3 +152,18 @@ def test_generate_refuses_what_it_cannot_read_by_name(task):
         model.generate(_examples(task, model, 1), method="sample", seed=-1)
     with pytest.raises(ValueError, match="`seed`"):
         model.generate(_examples(task, model, 1), method="sample", seed=2**32)
+
+
+def test_the_compiled_loop_reads_the_current_weights():
+    """The loop is compiled once per model, but reads the weights at every call (after fit,
+    set_weights or load_weights it generates with the new ones)."""
+    model = rnnzoo.build("text_prediction", units=8, embedding_dim=4)
+    prompts = ["The", "A dog"]
+    before = model.generate(prompts, max_length=10, include_prompt=False)
+    assert before == _numpy_generate(model, prompts, "greedy", max_length=10)
+    rng = np.random.default_rng(3)
+    model.set_weights([rng.normal(scale=2.0, size=w.shape).astype("float32")
+                       for w in model.get_weights()])
+    after = model.generate(prompts, max_length=10, include_prompt=False)
+    assert after == _numpy_generate(model, prompts, "greedy", max_length=10)
+    assert after != before
