@@ -288,8 +288,9 @@ def run_loop(loop: DecodeLoop, strategy: Any, states: Sequence[np.ndarray], firs
     # Shapes come in buckets, so that a few compiled programs serve every batch size and
     # prompt length; the rows added are dead from the start.
     rows = _bucket(batch)
-    columns = 1 << (int(lengths.max(initial=0)) + int(max_length) - 1).bit_length()
-    prompt = np.zeros((rows, columns - int(max_length)), np.int32)
+    width = 1 << (max(1, int(lengths.max(initial=0))) - 1).bit_length()
+    columns = 1 << (width + int(max_length) - 1).bit_length()
+    prompt = np.zeros((rows, width), np.int32)
     for i, p in enumerate(prompts or ()):
         prompt[i, :len(p)] = p
     index = np.arange(batch) if index is None else np.asarray(index)
