@@ -10,7 +10,9 @@ and imports no other task module. What tasks share lives beside them:
 - ``decoder.py``: the shared token decoder (``DecoderStack``, ``step_model``,
   masked loss and accuracy, vocabulary options);
 - ``decoding.py``: decoding strategies (greedy, beam search, sampling) and
-  ``decode``.
+  ``decode``;
+- ``decode_loop.py``: the compiled loop they run in (one ``keras.ops.while_loop``
+  per generation) and the counter-based sampling draws.
 """
 
 from rnnzoo.tasks import classification  # noqa: F401

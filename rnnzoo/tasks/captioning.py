@@ -42,9 +42,53 @@ from rnnzoo.tasks.generation import GenerativeMixin, bleu, most_frequent_bleu, t
 from rnnzoo.text import as_vocabulary
 
 __all__ = ["CaptionModel", "build_captioning", "evaluate_captions", "most_frequent_caption_bleu",
-           "ENCODERS"]
+           "check_images", "ENCODERS"]
 
 ENCODERS = ("small_cnn", "mobilenet_v2", "efficientnet_b0")
+
+
+def check_images(images, name: str) -> np.ndarray:
+    """Checks the pixel contract of user images and returns them as an array.
+
+    uint8 (or other integer) images hold values in ``[0, 255]`` (they are
+    divided by 255), float images values in ``[0, 1]``; NaN and infinities are
+    refused, as are float images that look unscaled (values above 1).
+
+    Args:
+        images: what the user passed.
+        name: the argument's name, for the messages.
+
+    Returns:
+        ``np.asarray(images)``.
+
+    Raises:
+        TypeError: if ``images`` is not a numeric array (``None``, a number, text).
+        ValueError: for values outside the contract.
+    """
+    array = None if images is None or isinstance(images, (str, bytes)) else np.asarray(images)
+    if array is None or array.ndim == 0 or not (
+            np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        raise TypeError(
+            f"`{name}` must be a numeric array of images (N, H, W, C) or one image (H, W, C): "
+            f"uint8 in [0, 255] or float in [0, 1]. Received: {name}={images!r:.100} of type "
+            f"{type(images).__name__}")
+    if array.size == 0:
+        return array  # the shape check names it
+    if np.issubdtype(array.dtype, np.floating):
+        if not np.isfinite(array).all():
+            raise ValueError(f"`{name}` must hold finite values. Received: {name} with "
+                             f"{int(np.sum(~np.isfinite(array)))} NaN or infinite values")
+        low, high, allowed = float(array.min()), float(array.max()), "[0, 1] (float images)"
+        ok = low >= 0.0 and high <= 1.0
+    else:
+        low, high, allowed = int(array.min()), int(array.max()), "[0, 255] (integer images)"
+        ok = low >= 0 and high <= 255
+    if not ok:
+        unscaled = high > 1 and np.issubdtype(array.dtype, np.floating)
+        hint = " Pass uint8 pixels or divide by 255." if unscaled else ""
+        raise ValueError(f"`{name}` must hold values in {allowed}.{hint} Received: {name} with "
+                         f"values in [{low}, {high}] (dtype {array.dtype})")
+    return array
 
 
 def _image_encoder(encoder: str, image_size, channels: int, embedding_dim: int, dropout: float):
@@ -177,7 +221,8 @@ class CaptionModel(GenerativeMixin, keras.Model):
         return encoder, step
 
     def _generation_inputs(self, images):
-        return data.prepare_images(images, self.image_size)
+        return data.prepare_images(check_images(images, "inputs"), self.image_size,
+                                   argument="inputs")
 
     def make_dataset(self, images, captions, batch_size: int = 64, *, shuffle: bool = True,
                      seed: int = 0, max_length: int | None = None):
@@ -204,7 +249,7 @@ class CaptionModel(GenerativeMixin, keras.Model):
 
         >>> ds = model.make_dataset(my_images, [["a dog", "a brown dog"], "two cats"])
         """
-        array = data.prepare_images(images, self.image_size)
+        array = data.prepare_images(check_images(images, "images"), self.image_size)
         if isinstance(captions, (str, bytes)) or len(captions) != len(array):
             raise ValueError(
                 f"`captions` must give one caption (or list of captions) per image: "
@@ -219,8 +264,12 @@ class CaptionModel(GenerativeMixin, keras.Model):
                         f"`captions` must hold strings. Received: captions[{i}] containing "
                         f"{text!r}"
                     )
+                text = text.decode("utf-8") if isinstance(text, bytes) else text
+                if not self.vocabulary.tokenize(text):
+                    raise ValueError(f"`captions` must hold non-empty captions. Received: "
+                                     f"captions[{i}] containing {text!r}")
                 index.append(i)
-                texts.append(text.decode("utf-8") if isinstance(text, bytes) else text)
+                texts.append(text)
         if not texts:
             raise ValueError("`captions` must hold at least one caption. Received none.")
         cap_in, cap_out = data.encode_captions(texts, self.vocabulary, max_length=max_length)

@@ -1,34 +1,37 @@
 """Decoding strategies shared by the generative tasks: greedy, beam search, sampling.
 
-A strategy is a small object with one method, ``run(step_fn, state, tokens, *,
-max_length, stop) -> ids``: a step function in, token ids out (KerasHub's
-``Sampler`` objects are the model). Every generator (``text_prediction``,
-``translation``, ``captioning``) exposes its decoder as a one-step function
-``step_fn(tokens, state) -> (log_probs, new_state)``:
+Every generator (``text_prediction``, ``translation``, ``captioning``) exposes
+its decoder as a one-step function ``step_fn(tokens, states) -> (log_probs,
+new_states)`` written with ``keras.ops`` (:func:`model_step` turns a step model
+into one):
 
-- ``tokens``: int32 numpy array ``(B,)``, the previous token of each sequence;
-- ``state``: a list of numpy arrays whose first axis is the batch (recurrent
+- ``tokens``: int32 ``(B,)``, the previous token of each sequence;
+- ``states``: a list of tensors whose first axis is the batch (recurrent
   states, and any memory such as encoder outputs, which simply travels along);
 - ``log_probs``: float ``(B, V)`` log-probabilities of the next token
   (:func:`log_probabilities` turns probabilities into them with the one
   :data:`LOG_PROB_FLOOR` every generator uses).
 
+A whole generation is one compiled ``keras.ops.while_loop``
+(:mod:`rnnzoo.tasks.decode_loop`) on TensorFlow and on JAX; a strategy is the
+small object that says what the loop does at each step (KerasHub's
+``Sampler`` objects are the model):
+
 | strategy | picks | options |
 |---|---|---|
 | :class:`Greedy` | the most likely token | |
-| :class:`Sampling` | a random draw from the softmax | ``temperature``, ``top_k``, ``top_p`` |
+| :class:`Sampling` | a draw from the softmax | ``temperature``, ``top_k``, ``top_p``, ``seed`` |
 | :class:`BeamSearch` | the most likely sequence kept among ``beam_width`` | ``length_penalty`` |
 
 :class:`StopTokens` says which tokens end a sequence (one or several).
 :func:`decode` is the one-call front door: it validates the options, builds the
-strategy, feeds an optional prompt (``prefix``) and runs it. The loops are numpy
-for now; each strategy's ``run`` is the only place that would change to compile
-them (for example into one ``keras.ops.while_loop``).
+strategy and runs the loop, prompts (``prefix``) of any lengths included.
 
 Example:
 
 ```python
-ids = decode(step_fn, [h0, c0], batch_size=2, method="beam", beam_width=4, max_length=30)
+ids = decode(model_step(step_model), [h0, c0], batch_size=2, method="beam", beam_width=4,
+             max_length=30)
 texts = [vocab.decode(seq) for seq in ids]
 ids = BeamSearch(4, length_penalty=0.6).run(step_fn, [h0, c0], first_tokens, max_length=30,
                                             stop=StopTokens(END_ID))
@@ -39,22 +42,17 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
+import keras
 import numpy as np
+from keras import ops
 
 from rnnzoo import _validation as v
+from rnnzoo.tasks import decode_loop
 from rnnzoo.text import END_ID, START_ID
 
 __all__ = [
-    "decode",
-    "METHODS",
-    "LOG_PROB_FLOOR",
-    "log_probabilities",
-    "check_decoding_args",
-    "make_strategy",
-    "Strategy",
-    "Greedy",
-    "Sampling",
-    "BeamSearch",
+    "decode", "model_step", "METHODS", "LOG_PROB_FLOOR", "log_probabilities",
+    "check_decoding_args", "make_strategy", "Strategy", "Greedy", "Sampling", "BeamSearch",
     "StopTokens",
 ]
 
@@ -64,12 +62,13 @@ METHODS = ("greedy", "beam", "sample")
 # token the model gives (float32) zero mass still has a finite score.
 LOG_PROB_FLOOR = 1e-12
 
-StepFn = Callable[[np.ndarray, list], tuple[Any, list]]
+StepFn = Callable[[Any, list], tuple[Any, list]]
 
 
-def log_probabilities(probs: Any) -> np.ndarray:
-    """``log(max(probs, LOG_PROB_FLOOR))`` in float64: what a step function returns."""
-    return np.log(np.maximum(np.asarray(probs, dtype=np.float64), LOG_PROB_FLOOR))
+def log_probabilities(probs: Any) -> Any:
+    """``log(max(probs, LOG_PROB_FLOOR))`` in float32 (``keras.ops``): what a step function
+    returns."""
+    return ops.log(ops.maximum(ops.cast(probs, "float32"), LOG_PROB_FLOOR))
 
 
 def check_decoding_args(
@@ -131,10 +130,6 @@ class StopTokens:
         self.ids = tuple(int(i) for i in listed)
         self.pad = self.ids[0]
 
-    def hit(self, tokens: np.ndarray) -> np.ndarray:
-        """Which of ``tokens`` end their sequence (a boolean array of the same shape)."""
-        return np.isin(tokens, self.ids)
-
     def trim(self, row: Sequence[int]) -> list[int]:
         """``row`` up to (without) its first stop token."""
         ids = [int(t) for t in row]
@@ -147,21 +142,22 @@ class StopTokens:
 # --------------------------------------------------------------------------- strategies
 
 
-def _call(step_fn: StepFn, tokens: np.ndarray, state: list) -> tuple[np.ndarray, list]:
-    log_probs, new_state = step_fn(np.asarray(tokens, dtype=np.int32), state)
-    log_probs = np.asarray(log_probs, dtype=np.float64)
-    return log_probs, [np.asarray(s) for s in new_state]
-
-
-def _take(state: list, index: np.ndarray) -> list:
-    return [np.asarray(s)[index] for s in state]
-
-
 class Strategy:
-    """A decoding strategy: a step function in, token ids out.
+    """A decoding strategy: what the compiled loop does at each step.
 
-    Subclasses implement :meth:`run`.
+    A subclass names its ``kind`` (one compiled loop per kind and ``width``),
+    its runtime ``arguments()`` (inputs of the loop, so that new values do not
+    recompile it) and the ``keras.ops`` function the loop calls:
+    ``select(log_probs, index, step, args) -> tokens`` for one hypothesis per
+    sequence, ``extend(...)`` for beam search.
     """
+
+    kind = "greedy"
+    width = 1
+
+    def arguments(self) -> dict:
+        """The loop's runtime inputs (scalars), by name."""
+        return {}
 
     def run(self, step_fn: StepFn, state: list, tokens: np.ndarray, *, max_length: int,
             stop: StopTokens) -> list[list[int]]:
@@ -177,34 +173,13 @@ class Strategy:
         Returns:
             For each sequence, the generated ids without its stop token.
         """
-        raise NotImplementedError
+        loop = decode_loop.loop_for(step_fn, self, _loop_cache(step_fn))
+        first = np.asarray(tokens, np.int32).reshape(-1)
+        return decode_loop.run_loop(loop, self, [np.asarray(s) for s in state], first, None,
+                                    max_length=int(max_length), stop=stop)
 
 
-class _OneHypothesis(Strategy):
-    """One hypothesis per sequence, extended by :meth:`select` at every step."""
-
-    def select(self, log_probs: np.ndarray) -> np.ndarray:
-        """The next token of each row of ``log_probs (B, V)``."""
-        raise NotImplementedError
-
-    def run(self, step_fn, state, tokens, *, max_length, stop):
-        batch = tokens.shape[0]
-        out = np.zeros((batch, max_length), dtype=np.int64)
-        done = np.zeros((batch,), dtype=bool)
-        steps = 0
-        for t in range(max_length):
-            log_probs, state = _call(step_fn, tokens, state)
-            nxt = np.where(done, stop.pad, self.select(log_probs))
-            out[:, t] = nxt
-            steps = t + 1
-            done |= stop.hit(nxt)
-            if done.all():
-                break
-            tokens = nxt.astype(np.int32)
-        return [stop.trim(row[:steps]) for row in out]
-
-
-class Greedy(_OneHypothesis):
+class Greedy(Strategy):
     """Takes the most likely token at every step (beam search with one beam).
 
     Example:
@@ -212,12 +187,18 @@ class Greedy(_OneHypothesis):
     >>> Greedy().run(step_fn, state, first_tokens, max_length=20, stop=StopTokens(2))
     """
 
-    def select(self, log_probs):
-        return np.argmax(log_probs, axis=-1)
+    def select(self, log_probs, index, step, args):
+        """The most likely token of each row of ``log_probs (B, V)``."""
+        return ops.argmax(log_probs, axis=-1)
 
 
-class Sampling(_OneHypothesis):
+class Sampling(Strategy):
     """Draws every token from the model's softmax.
+
+    The draw of the sequence at position ``i`` of the caller's inputs at its
+    ``t``-th generated token is a hash of ``(seed, i, t)``
+    (:func:`rnnzoo.tasks.decode_loop.uniforms`): the same seed gives the same
+    text whatever the batch size, on TensorFlow and on JAX.
 
     Args:
         temperature: divides the log-probabilities (> 0); lower is more conservative.
@@ -225,13 +206,16 @@ class Sampling(_OneHypothesis):
         top_p: nucleus sampling: draw only among the most likely tokens whose
             probabilities (after ``temperature`` and ``top_k``) first add up to
             at least ``top_p`` (``None``: all).
-        seed: the seed of the draws; one object is one stream of draws.
+        seed: the seed of the draws, an integer in ``[0, 2**32)``; ``None``: a
+            new random seed at every run.
 
     Example:
 
     >>> Sampling(temperature=0.8, top_p=0.9, seed=0).run(step_fn, state, first, max_length=50,
     ...                                                  stop=StopTokens(2))
     """
+
+    kind = "sample"
 
     def __init__(self, temperature: float = 1.0, top_k: int | None = None,
                  top_p: float | None = None, seed: int | None = None):
@@ -240,36 +224,55 @@ class Sampling(_OneHypothesis):
         self.top_k = v.check_int("top_k", top_k, low=1, allow_none=True)
         self.top_p = v.check_float("top_p", top_p, low=0.0, high=1.0, low_inclusive=False,
                                    allow_none=True)
-        self.seed = seed
-        self._rng = np.random.default_rng(seed)
+        self.seed = v.check_seed("seed", seed)
 
-    def distribution(self, log_probs: np.ndarray) -> np.ndarray:
-        """The probabilities ``(B, V)`` the next tokens are drawn from."""
-        logits = log_probs / self.temperature
-        if self.top_k is not None and self.top_k < logits.shape[-1]:
-            kth = np.partition(logits, -self.top_k, axis=-1)[:, -self.top_k][:, None]
-            logits = np.where(logits >= kth, logits, -np.inf)
-        logits = logits - logits.max(axis=-1, keepdims=True)
-        probs = np.exp(logits)
-        probs /= probs.sum(axis=-1, keepdims=True)
-        if self.top_p is not None and self.top_p < 1.0:
-            order = np.argsort(-probs, axis=-1, kind="stable")
-            ranked = np.take_along_axis(probs, order, axis=-1)
-            # keep a token while the more likely ones hold less than top_p (the first always)
-            keep_ranked = (np.cumsum(ranked, axis=-1) - ranked) < self.top_p
-            keep = np.zeros_like(keep_ranked)
-            np.put_along_axis(keep, order, keep_ranked, axis=-1)
-            probs = np.where(keep, probs, 0.0)
-            probs /= probs.sum(axis=-1, keepdims=True)
-        return probs
+    def arguments(self) -> dict:
+        seed = self.seed if self.seed is not None else int(np.random.default_rng().integers(2**32))
+        return {
+            "temperature": np.float32(self.temperature),
+            "top_k": np.int32(self.top_k or 0),  # 0: every token
+            "top_p": np.float32(2.0 if self.top_p is None or self.top_p >= 1.0 else self.top_p),
+            "seed": np.array(seed, np.uint32).view(np.int32),
+        }
 
-    def select(self, log_probs):
-        probs = self.distribution(log_probs)
-        cumulative = np.cumsum(probs, axis=-1)
-        u = self._rng.random((probs.shape[0], 1))
+    def _args(self) -> dict:
+        return {f"arg_{k}": np.reshape(val, (1,)) for k, val in self.arguments().items()}
+
+    def ranked(self, log_probs, args: dict):
+        """``(probs, order)``: the probabilities ``(B, V)`` of the tokens ``order (B, V)``,
+        most likely first, after ``temperature``, ``top_k`` and ``top_p`` (``keras.ops``)."""
+        logits = ops.cast(log_probs, "float32") / args["arg_temperature"][0]
+        vocab = logits.shape[-1]
+        ranked, order = ops.top_k(logits, vocab)  # most likely first, ties by lower id
+        k = args["arg_top_k"][0]
+        k = ops.where(ops.logical_and(k > 0, k < vocab), k, vocab)
+        kth = ops.take(ranked, k - 1, axis=1)
+        ranked = ops.where(ranked >= ops.expand_dims(kth, 1), ranked, -np.inf)
+        probs = ops.softmax(ranked, axis=-1)
+        # keep a token while the more likely ones hold less than top_p (the first always)
+        keep = (ops.cumsum(probs, axis=-1) - probs) < args["arg_top_p"][0]
+        probs = ops.where(keep, probs, 0.0)
+        return probs / ops.sum(probs, axis=-1, keepdims=True), order
+
+    def distribution(self, log_probs) -> np.ndarray:
+        """The probabilities ``(B, V)`` the next tokens are drawn from (numpy, by token id)."""
+        probs, order = self.ranked(ops.convert_to_tensor(np.asarray(log_probs, np.float32)),
+                                   self._args())
+        probs, order = ops.convert_to_numpy(probs), ops.convert_to_numpy(order)
+        out = np.zeros_like(probs)
+        np.put_along_axis(out, order, probs, axis=-1)
+        return out
+
+    def select(self, log_probs, index, step, args):
+        """A draw per row from :meth:`ranked`, with the uniforms of ``(seed, index, step)``."""
+        probs, order = self.ranked(log_probs, args)
+        cumulative = ops.cumsum(probs, axis=-1)
+        u = decode_loop.uniforms(args["arg_seed"][0], index, step)
+        picked = ops.sum(ops.cast(cumulative < ops.expand_dims(u, 1), "int32"), axis=-1)
         # never past the last token with mass (rounding can leave cumulative[-1] < u)
-        last = probs.shape[-1] - 1 - np.argmax(probs[:, ::-1] > 0, axis=-1)
-        return np.minimum((cumulative < u).sum(axis=-1), last)
+        last = ops.sum(ops.cast(probs > 0, "int32"), axis=-1) - 1
+        picked = ops.minimum(picked, last)
+        return ops.take_along_axis(order, ops.expand_dims(picked, 1), axis=1)[:, 0]
 
 
 class BeamSearch(Strategy):
@@ -290,55 +293,38 @@ class BeamSearch(Strategy):
     >>> BeamSearch(4).run(step_fn, state, first_tokens, max_length=30, stop=StopTokens(2))
     """
 
+    kind = "beam"
+
     def __init__(self, beam_width: int = 4, length_penalty: float = 0.0):
         self.beam_width = v.check_int("beam_width", beam_width, low=1)
         self.length_penalty = v.check_float("length_penalty", length_penalty)
+        self.width = self.beam_width
 
-    def run(self, step_fn, state, tokens, *, max_length, stop):
-        batch = tokens.shape[0]
-        width = self.beam_width
-        flat = np.repeat(np.arange(batch), width)  # row b*W + w comes from example b
-        state = _take(state, flat)
-        tokens = np.repeat(tokens, width)
-        scores = np.full((batch, width), -np.inf)
-        scores[:, 0] = 0.0  # one live hypothesis at first, so beams do not duplicate
-        history = np.zeros((batch, width, 0), dtype=np.int64)
-        finished = np.zeros((batch, width), dtype=bool)
-        lengths = np.zeros((batch, width), dtype=np.int64)
-        for _ in range(max_length):
-            log_probs, state = _call(step_fn, tokens, state)
-            vocab = log_probs.shape[-1]
-            log_probs = log_probs.reshape(batch, width, vocab)
-            candidates = scores[:, :, None] + log_probs
-            frozen = np.full((vocab,), -np.inf)
-            frozen[stop.pad] = 0.0
-            candidates = np.where(
-                finished[:, :, None], scores[:, :, None] + frozen[None, None, :], candidates
-            )
-            flat_scores = candidates.reshape(batch, width * vocab)
-            # stable top-k: highest score first, ties by lower index
-            order = np.argsort(-flat_scores, axis=-1, kind="stable")[:, :width]
-            beam_index = order // vocab
-            token_index = order % vocab
-            scores = np.take_along_axis(flat_scores, order, axis=-1)
-            history = np.concatenate(
-                [np.take_along_axis(history, beam_index[:, :, None], axis=1),
-                 token_index[:, :, None]],
-                axis=-1,
-            )
-            was_finished = np.take_along_axis(finished, beam_index, axis=1)
-            lengths = np.take_along_axis(lengths, beam_index, axis=1) + (~was_finished)
-            finished = was_finished | stop.hit(token_index)
-            rows = (np.arange(batch)[:, None] * width + beam_index).reshape(-1)
-            state = _take(state, rows)
-            tokens = token_index.reshape(-1).astype(np.int32)
-            if finished.all():
-                break
-        ranked = scores
-        if self.length_penalty:
-            ranked = scores / (((5.0 + lengths) / 6.0) ** self.length_penalty)
-        best = np.argmax(ranked, axis=-1)
-        return [stop.trim(history[b, best[b]]) for b in range(batch)]
+    def extend(self, log_probs, scores, finished, lengths, stop_ids, width: int):
+        """One beam step: ``(beam, token, scores, finished, lengths)``, each ``(B, width)``.
+
+        ``log_probs`` is ``(B * width, V)``, row ``b * width + w`` hypothesis
+        ``w`` of example ``b``; ``beam`` says which hypothesis each new one extends.
+        """
+        vocab = log_probs.shape[-1]
+        log_probs = ops.reshape(ops.cast(log_probs, "float32"), (-1, width, vocab))
+        frozen = ops.where(ops.equal(ops.arange(vocab, dtype="int32"), stop_ids[0]), 0.0, -np.inf)
+        base = ops.expand_dims(scores, 2)
+        candidates = ops.where(ops.expand_dims(finished, 2), base + frozen, base + log_probs)
+        # top-k keeps ties in index order: highest score first, then the lower index
+        scores, flat = ops.top_k(ops.reshape(candidates, (-1, width * vocab)), width)
+        beam, token = flat // vocab, flat % vocab
+        was_finished = ops.take_along_axis(finished, beam, axis=1)
+        lengths = ops.take_along_axis(lengths, beam, axis=1) + ops.cast(
+            ops.logical_not(was_finished), "int32")
+        hit = ops.any(ops.equal(ops.expand_dims(token, 2), stop_ids), axis=2)
+        return beam, token, scores, ops.logical_or(was_finished, hit), lengths
+
+    def rank(self, scores: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """What the final hypotheses are ranked by (the best is the first maximum)."""
+        if not self.length_penalty:
+            return scores
+        return scores / (((5.0 + lengths) / 6.0) ** self.length_penalty)
 
 
 def make_strategy(method: str | Strategy = "greedy", *, beam_width: int = 4,
@@ -368,6 +354,49 @@ def make_strategy(method: str | Strategy = "greedy", *, beam_width: int = 4,
 # --------------------------------------------------------------------------- the front door
 
 
+def _loop_cache(step_fn) -> dict | None:
+    """The loop cache a step function carries (:func:`model_step`), else the shared one."""
+    return getattr(step_fn, "loops", None)
+
+
+def _vocabulary_size(step_fn) -> int | None:
+    """The width of a step model's probabilities (``None`` for a hand-built function)."""
+    model = getattr(step_fn, "model", None)
+    return None if model is None else int(model.outputs[0].shape[-1])
+
+
+def _check_ids(name: str, ids: Any, top: int | None) -> list[int]:
+    """Token ids as ints: integers in ``[0, top]`` (``top=None``: no upper bound)."""
+    array = np.asarray(ids).reshape(-1)
+    what = f"in [0, {top}]" if top is not None else ">= 0"
+    if array.size and (not np.issubdtype(array.dtype, np.integer) or array.min() < 0 or (
+            top is not None and array.max() > top)):
+        raise ValueError(f"`{name}` must hold integer token ids {what}. "
+                         f"Received: {name}={ids!r:.200}")
+    return [int(t) for t in array]
+
+
+def model_step(step: keras.Model) -> StepFn:
+    """A one-step decoder model as a ``keras.ops`` step function (log-probabilities).
+
+    ``step``: ``[token (B, 1) int32, *states] -> [probs (B, V), *new_states]``
+    (``inference_models()["decoder_step"]``). The function carries the model
+    (``.model``, whose weights the compiled loop reads) and its own cache of
+    compiled loops (``.loops``).
+    """
+
+    def step_fn(tokens, states):
+        outs = step([ops.expand_dims(tokens, 1), *states], training=False)
+        outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
+        # No token is masked out: the exported decoder (rnnzoo.litert_runtime) takes the
+        # plain argmax, and a trained model gives <pad>/<start> (never targets) ~0 mass.
+        return log_probabilities(outs[0]), outs[1:]
+
+    step_fn.model = step
+    step_fn.loops = {}
+    return step_fn
+
+
 def decode(
     step_fn: StepFn,
     initial_state: Sequence[Any],
@@ -384,11 +413,14 @@ def decode(
     prefix: Sequence[Sequence[int]] | None = None,
     length_penalty: float = 0.0,
     top_p: float | None = None,
+    index: Sequence[int] | None = None,
 ) -> list[list[int]]:
-    """Generates token ids one step at a time.
+    """Generates token ids: one compiled loop for the whole batch.
 
     Args:
-        step_fn: ``step_fn(tokens (B,) int32, state list) -> (log_probs (B, V), new_state)``.
+        step_fn: ``step_fn(tokens (B,) int32, states list) -> (log_probs (B, V),
+            new_states)`` written with ``keras.ops`` (it runs inside the
+            compiled loop), such as :func:`model_step` of a step model.
         initial_state: the list of state arrays, first axis ``batch_size``
             (may be empty for a model without state).
         batch_size: number of sequences generated.
@@ -405,15 +437,20 @@ def decode(
         top_k: sample only among the ``top_k`` most likely tokens; ``None``: all.
         max_length: the most tokens generated per sequence (the end token
             included).
-        seed: the sampling seed; equal seeds give equal samples.
+        seed: the sampling seed: sequence ``i``'s draws depend only on
+            ``(seed, index[i], step)``, so equal seeds give equal samples
+            whatever the batch; ``None``: a random seed.
         prefix: optional forced tokens per sequence (for example a prompt): they
             are fed after ``start_id`` before decoding starts and are not part
-            of the result. Sequences may have prefixes of different lengths.
+            of the result. Sequences may have prefixes of different lengths
+            (they are fed inside the same loop).
         length_penalty: beam search only: final hypotheses are ranked by
             ``log_prob / ((5 + length) / 6) ** length_penalty`` (Wu et al.,
             2016); 0 ranks by total log-probability.
         top_p: sampling only: draw among the most likely tokens whose
             probabilities first add up to ``top_p`` (in ``(0, 1]``); ``None``: all.
+        index: each sequence's position in the caller's inputs (default
+            ``0..batch_size - 1``); sampling draws depend on it.
 
     Returns:
         For each sequence, the generated ids without start and end tokens.
@@ -423,7 +460,8 @@ def decode(
     """
     check_decoding_args(method, beam_width, temperature, top_k, max_length, top_p=top_p,
                         length_penalty=length_penalty)
-    v.check_positive_int("batch_size", batch_size)
+    v.check_seed("seed", seed)
+    batch_size = v.check_positive_int("batch_size", batch_size)
     stop = StopTokens(end_id)
     state = [np.asarray(s) for s in initial_state]
     for i, s in enumerate(state):
@@ -432,26 +470,24 @@ def decode(
                 f"`initial_state` arrays must have batch_size={batch_size} rows. "
                 f"Received: initial_state[{i}] of shape {s.shape}"
             )
+    vocab = _vocabulary_size(step_fn)
+    top = None if vocab is None else vocab - 1
+    start_id = v.check_int("start_id", start_id, low=0, high=top)
+    _check_ids("end_id", list(stop.ids), top)
+    if prefix is not None:
+        if len(prefix) != batch_size:
+            raise ValueError(
+                f"`prefix` must have one sequence per example (batch_size={batch_size}). "
+                f"Received {len(prefix)} sequences."
+            )
+        prefix = [_check_ids(f"prefix[{i}]", p, top) for i, p in enumerate(prefix)]
+    if index is not None and len(index) != batch_size:
+        raise ValueError(f"`index` must have batch_size={batch_size} entries. "
+                         f"Received {len(index)}.")
     strategy = make_strategy(method, beam_width=beam_width, temperature=temperature,
                              top_k=top_k, top_p=top_p, length_penalty=length_penalty, seed=seed)
-    run = dict(max_length=int(max_length), stop=stop)
-    if prefix is None:
-        first = np.full((batch_size,), start_id, dtype=np.int32)
-        return strategy.run(step_fn, state, first, **run)
-    if len(prefix) != batch_size:
-        raise ValueError(
-            f"`prefix` must have one sequence per example (batch_size={batch_size}). "
-            f"Received {len(prefix)} sequences."
-        )
-    prefix = [[int(t) for t in np.asarray(p).reshape(-1)] for p in prefix]
-    results: list[list[int] | None] = [None] * batch_size
-    # Sequences with prefixes of equal length run together.
-    for length in sorted({len(p) for p in prefix}):
-        index = np.array([i for i, p in enumerate(prefix) if len(p) == length])
-        group_state = _take(state, index)
-        fed = np.array([[start_id] + prefix[i] for i in index], dtype=np.int32)  # (G, length+1)
-        for t in range(length):
-            _, group_state = _call(step_fn, fed[:, t], group_state)
-        for i, out in zip(index, strategy.run(step_fn, group_state, fed[:, -1], **run)):
-            results[int(i)] = out
-    return results  # type: ignore[return-value]
+    loop = decode_loop.loop_for(step_fn, strategy, _loop_cache(step_fn))
+    first = np.full((batch_size,), start_id, dtype=np.int32)
+    return decode_loop.run_loop(
+        loop, strategy, state, first, prefix, max_length=int(max_length), stop=stop,
+        index=None if index is None else np.asarray(index))

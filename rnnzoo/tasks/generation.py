@@ -30,6 +30,7 @@ class MyGenerator(GenerativeMixin, keras.Model):
 from __future__ import annotations
 
 import collections
+import collections.abc
 import weakref
 from typing import Any, Sequence
 
@@ -42,26 +43,50 @@ from rnnzoo.metrics import corpus_bleu
 from rnnzoo.tasks import decoding
 from rnnzoo.text import END_ID, START_ID, Vocabulary
 
-__all__ = ["GenerativeMixin", "make_step_fn", "to_dataset", "bleu", "most_frequent_bleu"]
+__all__ = ["GenerativeMixin", "check_texts", "to_dataset", "bleu", "most_frequent_bleu"]
 
 # model -> its inference models, built once; kept out of the model's attributes so that
 # saving does not see them.
 _INFERENCE_MODELS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
-def make_step_fn(step: keras.Model):
-    """Wraps a step model as ``decoding.decode``'s ``step_fn`` (log-probabilities, numpy)."""
+def check_texts(name: str, value: Any, *, vocabulary: Vocabulary | None = None) -> list[str]:
+    """A string or a non-empty sequence of strings, as a list of ``str`` (bytes decoded).
 
-    def step_fn(tokens, state):
-        tokens = np.asarray(tokens, dtype=np.int32).reshape(-1, 1)
-        # predict_on_batch runs a compiled function: ~20x faster than an eager call
-        outs = step.predict_on_batch([tokens, *[np.asarray(s) for s in state]])
-        outs = [np.asarray(o) for o in (outs if isinstance(outs, (list, tuple)) else [outs])]
-        # No token is masked out: the exported decoder (rnnzoo.litert_runtime) takes the
-        # plain argmax, and a trained model gives <pad>/<start> (never targets) ~0 mass.
-        return decoding.log_probabilities(outs[0]), outs[1:]
+    Args:
+        name: the argument's name, for the messages.
+        value: what the user passed.
+        vocabulary: if given, every text must hold at least one of its tokens
+            (a zero-length sequence is refused).
 
-    return step_fn
+    Returns:
+        The texts.
+
+    Raises:
+        TypeError: if ``value`` is not a string or a sequence of strings.
+        ValueError: if it is empty, or a text has no token.
+    """
+    if isinstance(value, (str, bytes)):
+        items = [value]
+    elif isinstance(value, collections.abc.Iterable) and not isinstance(
+            value, collections.abc.Mapping):
+        items = list(value)
+    else:
+        raise TypeError(f"`{name}` must be a string or a list of strings. "
+                        f"Received: {name}={value!r:.200} of type {type(value).__name__}")
+    if not items:
+        raise ValueError(f"`{name}` must hold at least one string. Received: {name}={value!r}")
+    texts = []
+    for i, item in enumerate(items):
+        if not isinstance(item, (str, bytes)):
+            raise TypeError(f"`{name}` must contain strings. Received: {name}[{i}]={item!r:.200} "
+                            f"of type {type(item).__name__}")
+        text = item.decode("utf-8") if isinstance(item, bytes) else item
+        if vocabulary is not None and not vocabulary.tokenize(text):
+            raise ValueError(f"`{name}` must contain non-empty texts (at least one token). "
+                             f"Received: {name}[{i}]={text!r}")
+        texts.append(text)
+    return texts
 
 
 def to_dataset(inputs: Any, targets: np.ndarray, *, batch_size: int, shuffle: bool,
@@ -80,7 +105,8 @@ def to_dataset(inputs: Any, targets: np.ndarray, *, batch_size: int, shuffle: bo
     """
     import tensorflow as tf  # tf.data only; the rest of the package runs on any backend
 
-    check_batch_size(batch_size)
+    batch_size = check_batch_size(v.check_positive_int("batch_size", batch_size))
+    seed = v.check_seed("seed", seed)
     ds = tf.data.Dataset.from_tensor_slices((inputs, targets))
     if shuffle:
         ds = ds.shuffle(max(len(targets), 1), seed=seed, reshuffle_each_iteration=True)
@@ -206,7 +232,15 @@ class GenerativeMixin:
             cached = {"encoder": encoder, "decoder_step": step, "start_id": START_ID,
                       "end_id": END_ID}
             _INFERENCE_MODELS[self] = cached
-        return dict(cached)
+        return {k: val for k, val in cached.items() if k != "step_fn"}
+
+    def _step_fn(self):
+        """The step model as a ``keras.ops`` step function, with its compiled loops (cached)."""
+        self.inference_models()
+        cached = _INFERENCE_MODELS[self]
+        if "step_fn" not in cached:
+            cached["step_fn"] = decoding.model_step(cached["decoder_step"])
+        return cached["step_fn"]
 
     def generate(self, inputs, method: str | decoding.Strategy = "greedy", *,
                  beam_width: int = 4, temperature: float = 1.0, top_k: int | None = None,
@@ -214,6 +248,10 @@ class GenerativeMixin:
                  max_length: int | None = None, seed: int | None = None,
                  batch_size: int | None = 64) -> list[str]:
         """Generates text for raw inputs.
+
+        The whole batch is decoded by one compiled loop
+        (:mod:`rnnzoo.tasks.decode_loop`): compiled once per model, method kind
+        and shape bucket, then reused.
 
         Args:
             inputs: the raw inputs (see the task's model class).
@@ -227,21 +265,28 @@ class GenerativeMixin:
             length_penalty: beam search: rank finished hypotheses by
                 ``log_prob / ((5 + length) / 6) ** length_penalty``.
             max_length: the most tokens generated (default: the model's).
-            seed: sampling seed (same seed, same text).
+            seed: sampling seed, an integer in ``[0, 2**32)``. The draws of the
+                ``i``-th input at its ``t``-th generated token depend only on
+                ``(seed, i, t)``: the same inputs and seed give the same text
+                whatever ``batch_size``, on TensorFlow and on JAX. ``None``: a
+                random seed.
             batch_size: inputs decoded together (``None``: all at once).
 
         Returns:
             A list of strings, one per input.
+
+        Raises:
+            TypeError: if ``inputs`` is not of a kind the task reads.
+            ValueError: for a bad option or empty or invalid inputs, naming it.
         """
         max_length = self._default_max_length() if max_length is None else max_length
         decoding.check_decoding_args(method, beam_width, temperature, top_k, max_length,
                                      top_p=top_p, length_penalty=length_penalty)
-        v.check_positive_int("batch_size", batch_size, allow_none=True)
+        batch_size = v.check_positive_int("batch_size", batch_size, allow_none=True)
+        v.check_seed("seed", seed)
         items = self._generation_inputs(inputs)
-        if not len(items):
-            return []
         models = self.inference_models()
-        step_fn = make_step_fn(models["decoder_step"])
+        step_fn = self._step_fn()
         vocabulary = self._output_vocabulary()
         size = len(items) if batch_size is None else batch_size
         results = []
@@ -253,6 +298,7 @@ class GenerativeMixin:
                 end_id=models["end_id"], method=method, beam_width=beam_width,
                 temperature=temperature, top_k=top_k, top_p=top_p,
                 length_penalty=length_penalty, max_length=max_length, seed=seed, prefix=prefix,
+                index=range(start, start + len(chunk)),
             )
             results += [vocabulary.decode(seq) for seq in sequences]
         return results

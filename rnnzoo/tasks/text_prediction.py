@@ -23,7 +23,7 @@ from typing import Any, Sequence
 import keras
 import numpy as np
 
-from rnnzoo import registry
+from rnnzoo import _validation as v, registry
 from rnnzoo.data import shakespeare, text_prediction as data
 from rnnzoo.metrics import MaskedAccuracy, Perplexity
 from rnnzoo.registry import Option
@@ -36,7 +36,7 @@ from rnnzoo.tasks.decoder import (
     step_model,
     vocabulary_option,
 )
-from rnnzoo.tasks.generation import GenerativeMixin, to_dataset
+from rnnzoo.tasks.generation import GenerativeMixin, check_texts, to_dataset
 from rnnzoo.text import PAD_ID, Vocabulary, as_vocabulary
 
 __all__ = ["TextPredictionModel", "build_text_prediction"]
@@ -47,15 +47,8 @@ _NAMES = DecoderNames(embedding="embedding", rnn="rnn", output="next_token")
 
 
 def _prompts(inputs) -> list[str]:
-    """A prompt string or a non-empty list of them, as a list of ``str``."""
-    prompts = [inputs] if isinstance(inputs, (str, bytes)) else list(inputs)
-    if not prompts:
-        raise ValueError("`inputs` must be a prompt string or a non-empty list of prompts. "
-                         "Received an empty list.")
-    for p in prompts:
-        if not isinstance(p, (str, bytes)):
-            raise ValueError(f"`inputs` must contain strings. Received: {p!r}")
-    return [p.decode("utf-8") if isinstance(p, bytes) else p for p in prompts]
+    """A prompt string or a non-empty list of them, as a list of ``str`` (``""`` allowed)."""
+    return check_texts("inputs", inputs)
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
@@ -165,11 +158,18 @@ class TextPredictionModel(GenerativeMixin, keras.Model):
         Returns:
             A ``tf.data.Dataset`` of int32 ``(inputs, targets)``.
 
+        Raises:
+            TypeError: if ``texts`` is not a string or a list of strings.
+            ValueError: for an empty list or a bad ``batch_size``,
+                ``sequence_length`` or ``seed``.
+
         Example:
 
         >>> ds = model.make_dataset(["first text", "second one"], batch_size=16)
         >>> model.fit(ds, epochs=5)
         """
+        texts = check_texts("texts", texts)
+        sequence_length = v.check_positive_int("sequence_length", sequence_length)
         inputs, targets = data.make_windows(self.vocabulary, texts, sequence_length)
         return to_dataset(inputs, targets, batch_size=batch_size, shuffle=shuffle, seed=seed)
 
@@ -217,13 +217,19 @@ class TextPredictionModel(GenerativeMixin, keras.Model):
             length_penalty: beam search's length normalisation (0: none).
             max_length: the most tokens generated after the prompt; generation
                 also stops at ``<end>``.
-            seed: the sampling seed.
+            seed: the sampling seed (an integer in ``[0, 2**32)``): prompt ``i``'s
+                draws depend only on ``(seed, i, step)``, so the same prompts and
+                seed give the same text whatever ``batch_size``; ``None``: random.
             batch_size: prompts decoded together (``None``: all at once).
             include_prompt: return ``prompt + continuation`` (default) or only
                 the continuation.
 
         Returns:
             One string per prompt.
+
+        Raises:
+            TypeError: if ``inputs`` is not a string or a list of strings.
+            ValueError: for an empty list or a bad option, naming it.
 
         Example:
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from rnnzoo import registry
+from rnnzoo import _validation as v, registry
 from rnnzoo.data import translation as data
 from rnnzoo.layers.recurrent import get_cell, layer_width, make_rnn_layer
 from rnnzoo.registry import Option
@@ -52,7 +52,13 @@ from rnnzoo.tasks.decoder import (
     vocabulary_option,
 )
 from rnnzoo.tasks.decoding import METHODS
-from rnnzoo.tasks.generation import GenerativeMixin, bleu, most_frequent_bleu, to_dataset
+from rnnzoo.tasks.generation import (
+    GenerativeMixin,
+    bleu,
+    check_texts,
+    most_frequent_bleu,
+    to_dataset,
+)
 from rnnzoo.text import as_vocabulary
 
 __all__ = ["Seq2Seq", "build_translation", "evaluate_generation", "ATTENTIONS", "METHODS"]
@@ -170,7 +176,7 @@ class Seq2Seq(GenerativeMixin, keras.Model):
         return encoder, step
 
     def _generation_inputs(self, inputs):
-        return [inputs] if isinstance(inputs, (str, bytes)) else list(inputs)
+        return check_texts("inputs", inputs, vocabulary=self.source_vocabulary)
 
     def _encoder_input(self, chunk):
         length = max(1, max(len(self.source_vocabulary.tokenize(t)) for t in chunk))
@@ -193,14 +199,26 @@ class Seq2Seq(GenerativeMixin, keras.Model):
         Returns:
             A ``tf.data.Dataset`` of ``({"source", "target_in"}, target_out)`` for ``fit``.
 
+        Raises:
+            ValueError: if ``pairs`` is empty, an item is not a pair of strings,
+                a source or target has no token, or an option is bad.
+
         Example:
 
         >>> ds = model.make_dataset([("hello", "bonjour"), ("cat", "chat")], batch_size=2)
         """
+        v.check_int("max_source_length", max_source_length, low=1, allow_none=True)
+        v.check_int("max_target_length", max_target_length, low=1, allow_none=True)
         inputs, targets = data.encode_pairs(
             pairs, self.source_vocabulary, self.target_vocabulary,
             max_source_length=max_source_length, max_target_length=max_target_length,
         )
+        for i, (source, target) in enumerate(pairs):  # well-formed: encode_pairs checked them
+            for side, text, vocabulary in (("source", source, self.source_vocabulary),
+                                           ("target", target, self.target_vocabulary)):
+                if not vocabulary.tokenize(text):
+                    raise ValueError(f"`pairs` must hold non-empty sentences. Received: an empty "
+                                     f"{side} in pairs[{i}]={tuple(pairs[i])!r}")
         return to_dataset(inputs, targets, batch_size=batch_size, shuffle=shuffle, seed=seed)
 
 

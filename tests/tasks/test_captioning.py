@@ -122,6 +122,32 @@ def test_make_dataset_rejects_mismatched_captions():
         model.generate(images, method="topk")
 
 
+def test_images_follow_the_pixel_contract():
+    """Issue 16 item 8: uint8 in [0, 255] or floats in [0, 1]; NaN and unscaled floats refused."""
+    model = _tiny()
+    images = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3)).astype(np.uint8)
+    scaled = images.astype(np.float32) / 255.0
+    nan = scaled.copy()
+    nan[1, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="`inputs` must hold finite values.*1 NaN"):
+        model.generate(nan)
+    with pytest.raises(ValueError, match=r"`inputs` must hold values in \[0, 1\].*divide by 255"):
+        model.generate(images.astype(np.float32))  # uint8 values passed as floats, unscaled
+    with pytest.raises(ValueError, match=r"`inputs` must hold values in \[0, 255\]"):
+        model.generate(images.astype(np.int16) + 100)
+    for bad in (None, 42, "picture.png"):
+        with pytest.raises(TypeError, match="`inputs` must be a numeric array"):
+            model.generate(bad)
+    with pytest.raises(ValueError, match="`images` must hold finite values"):
+        model.make_dataset(nan, ["a circle", "a square"])
+    with pytest.raises(ValueError, match=r"`captions` must hold non-empty captions.*captions\[1\]"):
+        model.make_dataset(images, ["a circle", ""])
+    # integer pixels of another dtype are the same images
+    out = model.generate(images, max_length=5)
+    assert model.generate(images.astype(np.int64), max_length=5) == out
+    assert model.generate(scaled, max_length=5) == out
+
+
 @pytest.mark.slow
 def test_keras_applications_encoder_builds_offline_and_round_trips(tmp_path):
     model = _tiny(encoder="mobilenet_v2")

@@ -51,6 +51,31 @@ def test_bad_options_fail_fast():
         model.generate([])
 
 
+def test_make_dataset_checks_its_arguments():
+    """Issue 16 items 8 and 9: wrong kinds are TypeErrors, bad values ValueErrors, by name."""
+    model = rnnzoo.build("text_prediction", units=4, embedding_dim=2)
+    for bad in (None, 42):
+        with pytest.raises(TypeError, match="`texts` must be a string or a list of strings"):
+            model.make_dataset(bad)
+    with pytest.raises(TypeError, match=r"`texts` must contain strings.*texts\[1\]=3"):
+        model.make_dataset(["fine", 3])
+    with pytest.raises(TypeError, match=r"`inputs` must contain strings.*inputs\[0\]=None"):
+        model.generate([None])
+    with pytest.raises(ValueError, match="`texts`"):
+        model.make_dataset([])
+    with pytest.raises(ValueError, match="`seed`.*-1"):
+        model.make_dataset(["abc"], seed=-1)
+    with pytest.raises(ValueError, match="`sequence_length`"):
+        model.make_dataset(["abc"], sequence_length=0)
+    with pytest.raises(ValueError, match="`batch_size`"):
+        model.make_dataset(["abc"], batch_size=0)
+    # numpy integers are integers
+    ds = model.make_dataset(["abc abc abc"], batch_size=np.int64(2), sequence_length=np.int64(4),
+                            seed=np.int64(3))
+    x, y = next(iter(ds))
+    assert x.shape == (2, 4) and y.shape == (2, 4)
+
+
 @pytest.mark.parametrize("cell", ["lstm", "gru", "clockwork", "feedforward"])
 def test_decoder_step_reproduces_the_training_model(cell):
     """Feeding tokens one at a time through decoder_step gives the full model's outputs."""

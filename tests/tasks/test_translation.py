@@ -159,7 +159,26 @@ def test_generate_returns_one_string_per_input_in_chunks():
     assert len(out) == 5 and all(isinstance(t, str) and len(t.split()) <= 4 for t in out)
     # a single string is one input; padding in a batch does not change a translation
     assert model.generate(sources[0], max_length=4) == out[:1]
-    assert model.generate([]) == []
+    with pytest.raises(ValueError, match="`inputs` must hold at least one string"):
+        model.generate([])  # an empty batch is a mistake, as for the other generators
+
+
+def test_zero_length_sentences_are_refused():
+    """Issue 16 item 8: a sentence without a token is not a translation input or example."""
+    model = _tiny()
+    for empty in ("", "   "):
+        with pytest.raises(ValueError, match=r"`inputs` must contain non-empty texts.*inputs\[1\]"):
+            model.generate(["the cat sees a dog", empty])
+    with pytest.raises(ValueError, match=r"empty source in pairs\[1\]"):
+        model.make_dataset([("the cat", "le chat"), ("", "le chien")])
+    with pytest.raises(ValueError, match=r"empty target in pairs\[0\]"):
+        model.make_dataset([("the cat", " "), ("the dog", "le chien")])
+    with pytest.raises(ValueError, match="`pairs`"):
+        model.make_dataset([])
+    with pytest.raises(ValueError, match="`seed`.*-1"):
+        model.make_dataset([("the cat", "le chat")], seed=-1)
+    ds = model.make_dataset([("the cat", "le chat")] * 3, batch_size=np.int64(2), seed=np.int64(1))
+    assert [int(y.shape[0]) for _, y in ds] == [2, 1]
 
 
 def test_copying_the_source_scores_near_zero():
