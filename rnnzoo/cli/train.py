@@ -1,8 +1,8 @@
 """``rnnzoo train TASK``: train a task's model on its data, evaluate it, save model and metrics.
 
 Writes ``OUT/<task>.keras`` and ``OUT/<task>_metrics.json``, each atomically.
-``--strategy`` and ``--backup-dir`` train on several devices or machines with
-:mod:`rnnzoo.distribute`.
+``--strategy`` (TensorFlow) or ``--distribute`` (JAX), and ``--backup-dir``,
+train on several devices or machines with :mod:`rnnzoo.distribute`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import os
 import time
 
 from rnnzoo.cli.common import (
-    add_recurrent_flags, add_training_flags, check_training_args, load_split, save_run, version,
+    UserError, add_recurrent_flags, add_training_flags, check_training_args, load_split, save_run,
+    version,
 )
 
 __all__ = ["add_parser", "run"]
@@ -33,6 +34,18 @@ def add_parser(subparsers) -> None:
         "run the same command on every worker), tpu; --batch-size is the global batch",
     )
     p.add_argument(
+        "--distribute", default=None, choices=["data-parallel", "model-parallel"],
+        help="keras.distribution on the JAX backend: data-parallel over every device of every "
+        "process (--coordinator/--num-processes/--process-id, or KERAS_DISTRIBUTION_* "
+        "variables, join several processes); --batch-size is the global batch",
+    )
+    p.add_argument("--coordinator", default=None, metavar="HOST:PORT",
+                   help="with --distribute: the address of process 0")
+    p.add_argument("--num-processes", type=int, default=None,
+                   help="with --distribute: the number of processes")
+    p.add_argument("--process-id", type=int, default=None,
+                   help="with --distribute: this process's index, 0 .. N-1")
+    p.add_argument(
         "--backup-dir", default=None,
         help="checkpoint every epoch here (keras BackupAndRestore) and resume from it after "
         "a failure; with several workers it must be storage all of them can read",
@@ -41,10 +54,25 @@ def add_parser(subparsers) -> None:
 
 
 def _strategy(args: argparse.Namespace):
-    """The tf.distribute strategy of ``train --strategy`` (None: Keras' default)."""
+    """The tf.distribute strategy of ``train --strategy`` (None: Keras' default).
+
+    ``--distribute`` instead sets Keras' distribution (JAX) and returns None.
+    """
+    from rnnzoo import distribute
+
+    if getattr(args, "distribute", None):
+        if getattr(args, "strategy", None):
+            raise UserError("--strategy (tf.distribute) and --distribute (keras.distribution) "
+                            "exclude each other: give one.")
+        try:
+            print(distribute.setup(args.distribute, coordinator=args.coordinator,
+                                   num_processes=args.num_processes,
+                                   process_id=args.process_id), flush=True)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        return None
     if not getattr(args, "strategy", None):
         return None
-    from rnnzoo import distribute
 
     strategy = distribute.get_strategy(args.strategy)
     info = distribute.cluster_spec()
@@ -91,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
         "source": args.source,
         "seed": args.seed,
         "strategy": args.strategy or "default",
+        "distribute": args.distribute,
         "params": int(model.count_params()),
         "train_seconds": round(train_seconds, 2),
         "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
