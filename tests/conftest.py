@@ -1,4 +1,4 @@
-"""Shared pytest fixtures: quiet TensorFlow, fixed seeds, registry helpers, the backend-neutral set."""
+"""Shared pytest fixtures: quiet TensorFlow, seeds, registry helpers, backend-neutral tests."""
 
 import fnmatch
 import os

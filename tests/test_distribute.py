@@ -364,7 +364,7 @@ def test_killed_worker_resumes_from_the_last_checkpoint(multiworker_run, tmp_pat
     assert not backup.exists()
 
 
-# --------------------------------------------------------------------------- keras.distribution (JAX)
+# ------------------------------------------------------------------ keras.distribution (JAX)
 
 
 def test_distribution_arguments_are_checked(monkeypatch):

@@ -37,8 +37,8 @@ What exactly is measured:
   the layer's own loop, see :mod:`~rnnzoo.callbacks.tracing`) and adding a
   zero tensor ``eps_t`` to ``h_t`` (to the state carried to step ``t + 1``
   and to the output of step ``t`` when the cell outputs its state);
-  ``dL/deps_t`` is then exactly the total derivative ``dL/dh_t``. When a cell's output is a different tensor from its state (the
-  ABC RNN with ``output_units``: ``y_t = h_t B + b_y``) the output is
+  ``dL/deps_t`` is then exactly the total derivative ``dL/dh_t``. When a
+  cell's output is a different tensor from its state (the ABC RNN with ``output_units``: ``y_t = h_t B + b_y``) the output is
   recomputed from the probed state with the cell's ``output_from_state(h)`` or
   ``project_outputs(h)`` (the ABC cell has the latter); a cell with neither
   gets only the path through later steps measured.

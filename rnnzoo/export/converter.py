@@ -164,7 +164,7 @@ def convert(plan, output: str, workdir: str, *, quantize: str | None,
 
 
 def run_on_tensorflow(job_path: str, timeout: float | None) -> subprocess.CompletedProcess:
-    """Runs ``rnnzoo.export.tflite``'s child export on ``job_path`` under ``KERAS_BACKEND=tensorflow``.
+    """Runs the child export of ``rnnzoo.export.tflite`` on ``job_path`` on TensorFlow.
 
     The child imports this checkout's ``rnnzoo`` (its folder goes first on
     ``PYTHONPATH``) and writes its result where the job says.
