@@ -1,8 +1,8 @@
-"""rnnzoo.distribute and `rnnzoo train --strategy/--backup-dir`: more than one device or machine.
+"""rnnzoo.distribute and `rnnzoo train --strategy/--distribute/--backup-dir`: more than one device.
 
-The multi-process tests start real TensorFlow workers as subprocesses on free
-127.0.0.1 ports (tests/_workers/processes.py); every one is stopped when its
-``with Processes(...)`` block exits, and every wait has a timeout.
+The multi-process tests start real TensorFlow or JAX workers as subprocesses on
+free 127.0.0.1 ports (tests/_workers/processes.py); every one is stopped when
+its ``with Processes(...)`` block exits, and every wait has a timeout.
 """
 
 import json
@@ -25,6 +25,11 @@ from tests.conftest import tiny_data, tiny_overrides
 # --------------------------------------------------------------------------- helpers
 
 
+ON_TF = keras.backend.backend() == "tensorflow"
+tf_only = pytest.mark.skipif(not ON_TF, reason="tf.distribute needs the TensorFlow backend")
+jax_only = pytest.mark.skipif(keras.backend.backend() != "jax", reason="needs the JAX backend")
+
+
 def _weights(path):
     return keras.saving.load_model(path, safe_mode=True).get_weights()
 
@@ -38,6 +43,7 @@ def _assert_same_weights(a, b, atol=0.0):
 # --------------------------------------------------------------------------- in-process
 
 
+@tf_only
 def test_get_strategy_names_and_errors():
     import tensorflow as tf
 
@@ -82,6 +88,7 @@ def _train(engine, **fit_kwargs):
     return model, history, distribute.evaluate(model, val, engine=engine)
 
 
+@tf_only
 def test_loop_engine_reproduces_model_fit_exactly():
     # The multi-worker engine is Keras' own train_step driven by tf.distribute: on one
     # device it must give model.fit's losses, metrics and weights.
@@ -99,6 +106,7 @@ def test_loop_engine_reproduces_model_fit_exactly():
         assert evaluation[key] == pytest.approx(ref_eval[key], rel=1e-6)
 
 
+@tf_only
 def test_loop_engine_honours_initial_epoch_steps_and_early_stopping():
     _, history, _ = _train("loop", epochs=4, initial_epoch=2, steps_per_epoch=2)
     assert history.epoch == [2, 3]
@@ -111,6 +119,7 @@ def test_loop_engine_honours_initial_epoch_steps_and_early_stopping():
     assert history.epoch == [0, 1]
 
 
+@tf_only
 def test_fit_rejects_bad_arguments():
     model = rnnzoo.build("classification", **tiny_overrides("classification"))
     data = tiny_data("classification")
@@ -128,6 +137,7 @@ def test_fit_rejects_bad_arguments():
         distribute.BackupAndRestore("")
 
 
+@tf_only
 def test_backup_and_restore_resumes_and_only_the_chief_writes(tmp_path, monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     backup = tmp_path / "backup"
@@ -172,6 +182,7 @@ def test_backup_and_restore_resumes_and_only_the_chief_writes(tmp_path, monkeypa
     assert not backup.exists()
 
 
+@tf_only
 def test_backup_every_n_batches_writes_what_keras_writes_and_falls_back(tmp_path, monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     data = tiny_data("classification")
@@ -222,6 +233,7 @@ def _weights_of(path):
     return model.get_weights()
 
 
+@tf_only
 def test_cli_train_with_strategy_and_backup_dir_resumes(tmp_path, capsys):
     from rnnzoo.cli import main
 
@@ -263,6 +275,7 @@ def test_cli_train_rejects_an_unknown_strategy(capsys):
 
 
 @pytest.mark.slow
+@tf_only
 def test_mirrored_two_cpu_devices_match_one_device(tmp_path):
     with Processes(tmp_path) as procs:
         procs.start("mirrored", [WORKERS / "mirrored_check.py"], clean_env())
@@ -307,6 +320,7 @@ def multiworker_run(tmp_path_factory):
 
 
 @pytest.mark.slow
+@tf_only
 def test_multiworker_training_two_workers_agree(multiworker_run):
     outs, logs = multiworker_run["outs"], multiworker_run["logs"]
     for log in logs:
@@ -323,6 +337,7 @@ def test_multiworker_training_two_workers_agree(multiworker_run):
 
 
 @pytest.mark.slow
+@tf_only
 def test_killed_worker_resumes_from_the_last_checkpoint(multiworker_run, tmp_path):
     outs = [tmp_path / "w0", tmp_path / "w1"]
     backup = tmp_path / "backup"
@@ -353,4 +368,182 @@ def test_killed_worker_resumes_from_the_last_checkpoint(multiworker_run, tmp_pat
     # resuming restored weights and optimizer state: the same model as never interrupted
     reference = _weights(multiworker_run["outs"][0] / "classification.keras")
     _assert_same_weights(w0, reference, atol=1e-5)
+    assert not backup.exists()
+
+
+# ------------------------------------------------------------------ keras.distribution (JAX)
+
+
+def test_distribution_arguments_are_checked(monkeypatch):
+    for name in distribute.distribution.ENV.values():
+        monkeypatch.delenv(name, raising=False)
+    assert distribute.initialize() == {"process_id": 0, "num_processes": 1}  # alone: nothing
+    assert distribute.initialize(num_processes=1) == {"process_id": 0, "num_processes": 1}
+    with pytest.raises(ValueError, match=r"`num_processes` must be a positive integer.*"
+                                         r"Received: num_processes=0"):
+        distribute.initialize(num_processes=0)
+    monkeypatch.setenv("KERAS_DISTRIBUTION_NUM_PROCESSES", "two")
+    with pytest.raises(ValueError, match="KERAS_DISTRIBUTION_NUM_PROCESSES.*'two'"):
+        distribute.initialize()
+    with pytest.raises(ValueError, match=r"`distribute` must be one of .*Received: "
+                                         r"distribute='data_parallel'.*Did you mean"):
+        distribute.get_distribution("data_parallel")
+
+
+@tf_only
+def test_keras_distribution_is_refused_on_tensorflow_with_the_fix():
+    with pytest.raises(ValueError, match=r"JAX backend.*KERAS_BACKEND='tensorflow'.*"
+                                         r"tf.distribute strategy"):
+        distribute.get_distribution("data-parallel")
+    with pytest.raises(ValueError, match="KERAS_BACKEND='tensorflow'"):
+        distribute.initialize("127.0.0.1:1234", num_processes=2, process_id=0)
+
+
+def test_cli_distribute_flags_are_checked(capsys):
+    from rnnzoo.cli import main
+
+    assert main(["train", "classification", "--strategy", "mirrored",
+                 "--distribute", "data-parallel"]) == 2
+    assert "exclude each other" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "classification", "--distribute", "pipeline"])
+    assert exc.value.code == 2 and "invalid choice: 'pipeline'" in capsys.readouterr().err
+    if ON_TF:
+        assert main(["train", "classification", "--distribute", "data-parallel"]) == 2
+        assert "KERAS_BACKEND=jax" in capsys.readouterr().err
+
+
+@jax_only
+def test_on_jax_fit_is_model_fit_and_initialize_checks_the_cluster(monkeypatch):
+    for name in distribute.distribution.ENV.values():
+        monkeypatch.delenv(name, raising=False)
+    model = rnnzoo.build("classification", **tiny_overrides("classification"))
+    data = tiny_data("classification")
+    with pytest.raises(ValueError, match="engine='loop'"):
+        distribute.fit(model, data, engine="loop")
+    keras.utils.set_random_seed(0)
+    history = distribute.fit(model, data, epochs=2, verbose=0)
+    assert history.epoch == [0, 1] and history.history["loss"][1] < history.history["loss"][0]
+    with pytest.raises(ValueError, match=r"`coordinator` must be the 'host:port' of process 0"):
+        distribute.initialize(num_processes=2, process_id=0)
+    with pytest.raises(ValueError, match=r"`process_id` must be below num_processes=2"):
+        distribute.initialize("127.0.0.1:1", num_processes=2, process_id=2)
+    distribution = distribute.get_distribution("data-parallel")
+    assert isinstance(distribution, keras.distribution.DataParallel)
+    with pytest.raises(ValueError, match="`model_devices` must divide"):
+        distribute.get_distribution("model-parallel", model_devices=len(jax_devices()) + 1)
+
+
+def jax_devices():
+    import jax
+
+    return jax.devices()
+
+
+def _jax_env(**extra):
+    return clean_env(KERAS_BACKEND="jax", **extra)
+
+
+@pytest.mark.slow
+def test_jax_data_and_model_parallel_on_two_devices_match_one_device(tmp_path):
+    with Processes(tmp_path) as procs:
+        procs.start("mesh", [WORKERS / "jax_mesh_check.py"],
+                    _jax_env(XLA_FLAGS="--xla_force_host_platform_device_count=2"))
+        check_ok(procs, "mesh")
+        line = [ln for ln in procs.log("mesh").splitlines() if ln.startswith("{")][-1]
+    result = json.loads(line)
+    assert result["devices"] == 2
+    one = np.array(result["losses"]["one"])
+    assert one[-1] < one[0]  # it learns
+    for engine in ("data-parallel", "model-parallel"):
+        np.testing.assert_allclose(result["losses"][engine], one, rtol=1e-5)
+        assert result["max_weight_diff"][engine] <= 1e-5, result
+    # model parallelism really splits the embedding and every kernel over both devices
+    assert result["sharded"]["data-parallel"] == []
+    assert sorted(result["sharded"]["model-parallel"]) == [
+        "classifier/kernel", "embedding/embeddings", "rnn_1/lstm_cell/kernel",
+        "rnn_1/lstm_cell/recurrent_kernel"]
+
+
+JAX_TRAIN = ["train", "classification", "--epochs", "3", "--batch-size", "16", "--units", "8",
+             "--learning-rate", "0.01", "--set", "embedding_dim=8",
+             "--data", "num_examples=64", "sequence_length=12", "min_length=6", "shuffle=False",
+             "--verbose", "2"]
+
+
+def _start_jax(procs, tag, port, outs, backup, crash=None):
+    for i, out in enumerate(outs):
+        extra = {}
+        if crash is not None and crash[0] == i:
+            extra["RNNZOO_TEST_CRASH_AFTER_EPOCH"] = crash[1]
+        procs.start(f"{tag}{i}", [WORKERS / "cli_worker.py", *JAX_TRAIN, "--out", out,
+                                  "--backup-dir", backup, "--distribute", "data-parallel",
+                                  "--coordinator", f"127.0.0.1:{port}", "--num-processes", "2",
+                                  "--process-id", str(i)], _jax_env(**extra))
+
+
+@pytest.fixture(scope="module")
+def jax_run(tmp_path_factory):
+    """Two JAX processes training one model (data parallel), and one process alone."""
+    folder = tmp_path_factory.mktemp("jax")
+    outs = [folder / "p0", folder / "p1"]
+    with Processes(folder) as procs:
+        _start_jax(procs, "proc", free_ports(1)[0], outs, folder / "backup")
+        procs.start("alone", [WORKERS / "cli_worker.py", *JAX_TRAIN, "--out", folder / "alone"],
+                    _jax_env())
+        for name in ("proc0", "proc1", "alone"):
+            check_ok(procs, name)
+        logs = [procs.log(f"proc{i}") for i in range(2)]
+    return {"outs": outs, "alone": folder / "alone", "logs": logs, "backup": folder / "backup"}
+
+
+@pytest.mark.slow
+def test_jax_two_processes_train_one_model_like_one_process(jax_run):
+    for i, log in enumerate(jax_run["logs"]):
+        assert f"distribute: data-parallel over 2 device(s), process {i} of 2" in log
+    records = [json.loads((o / "classification_metrics.json").read_text())
+               for o in jax_run["outs"]]
+    assert records[0]["history"] == records[1]["history"]
+    assert records[0]["distribute"] == "data-parallel"
+    loss = records[0]["history"]["loss"]
+    assert len(loss) == 3 and loss[-1] < loss[0]
+    w0, w1 = (_weights(o / "classification.keras") for o in jax_run["outs"])
+    _assert_same_weights(w0, w1)  # one model: identical on both processes
+    alone = _weights(jax_run["alone"] / "classification.keras")
+    _assert_same_weights(w0, alone, atol=1e-5)  # the same global batches as one process
+    alone_record = json.loads((jax_run["alone"] / "classification_metrics.json").read_text())
+    np.testing.assert_allclose(loss, alone_record["history"]["loss"], rtol=1e-5)
+    assert not jax_run["backup"].exists()  # finished: the chief removed the checkpoint
+
+
+@pytest.mark.slow
+def test_jax_killed_process_resumes_from_backup_and_restore(jax_run, tmp_path):
+    outs = [tmp_path / "p0", tmp_path / "p1"]
+    backup = tmp_path / "backup"
+    meta = backup / "training_metadata.json"
+    with Processes(tmp_path) as procs:
+        # process 1 dies (os._exit, like a lost machine) right after epoch index 1 ended
+        _start_jax(procs, "crash", free_ports(1)[0], outs, backup, crash=(1, 1))
+        assert procs.wait("crash1") == 17, procs.log("crash1")[-3000:]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if meta.exists() and json.loads(meta.read_text())["epoch"] == 2:
+                break
+            time.sleep(0.5)
+        assert json.loads(meta.read_text())["epoch"] == 2, procs.log("crash0")[-3000:]
+        procs.stop("crash0")  # the survivor cannot go on alone: the job is restarted
+        assert not (outs[0] / "classification.keras").exists()
+
+        _start_jax(procs, "resume", free_ports(1)[0], outs, backup)
+        for i in range(2):
+            check_ok(procs, f"resume{i}")
+        logs = [procs.log(f"resume{i}") for i in range(2)]
+    for log in logs:
+        assert "Epoch 3/3" in log and "Epoch 1/3" not in log and "Epoch 2/3" not in log
+    records = [json.loads((o / "classification_metrics.json").read_text()) for o in outs]
+    assert len(records[0]["history"]["loss"]) == 1  # only the epoch that was left
+    w0, w1 = (_weights(o / "classification.keras") for o in outs)
+    _assert_same_weights(w0, w1)
+    # weights and optimizer state restored: the same model as the uninterrupted run
+    _assert_same_weights(w0, _weights(jax_run["outs"][0] / "classification.keras"), atol=1e-5)
     assert not backup.exists()

@@ -5,8 +5,9 @@ through-time curve ``||dL/dh_t||`` of every recurrent layer, and warns about
 vanishing and exploding gradients. One job per module, each importing only
 those before it:
 
-- :mod:`~rnnzoo.callbacks.autodiff`: the TensorFlow half (gradient tape,
-  compiled pass, the step loop, sparse gradients); nothing else differentiates;
+- :mod:`~rnnzoo.callbacks.autodiff`: one small adapter per Keras backend
+  (``tf.GradientTape``, ``jax.value_and_grad``, ``torch.autograd``: the
+  gradients, the compiled pass, the step loop); nothing else differentiates;
 - :mod:`~rnnzoo.callbacks.tracing`: which recurrent layers a model has, and the
   per-step probe of ``h_t`` inside them;
 - :mod:`~rnnzoo.callbacks.measure`: one gradient pass on a batch, reduced to

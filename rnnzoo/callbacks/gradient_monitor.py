@@ -33,12 +33,12 @@ What exactly is measured:
 * ``h_t`` is the first state of the cell after step ``t`` (``h`` for LSTM,
   whose ``[h, c]`` carries the cell state ``c`` too; ``h`` for Clockwork, whose
   second state is a step counter). It is measured by running the layer's cell
-  one step at a time (a ``tf.while_loop`` in place of the layer's own loop,
-  see :mod:`~rnnzoo.callbacks.tracing`) and adding a zero tensor ``eps_t``
-  to ``h_t`` (to the state carried to step ``t + 1`` and to the output of
-  step ``t`` when the cell outputs its state); ``dL/deps_t`` is then exactly the total derivative
-  ``dL/dh_t``. When a cell's output is a different tensor from its state (the
-  ABC RNN with ``output_units``: ``y_t = h_t B + b_y``) the output is
+  one step at a time (a ``tf.while_loop`` or ``jax.lax.scan`` in place of
+  the layer's own loop, see :mod:`~rnnzoo.callbacks.tracing`) and adding a
+  zero tensor ``eps_t`` to ``h_t`` (to the state carried to step ``t + 1``
+  and to the output of step ``t`` when the cell outputs its state);
+  ``dL/deps_t`` is then exactly the total derivative ``dL/dh_t``. When a
+  cell's output is a different tensor from its state (the ABC RNN with ``output_units``: ``y_t = h_t B + b_y``) the output is
   recomputed from the probed state with the cell's ``output_from_state(h)`` or
   ``project_outputs(h)`` (the ABC cell has the latter); a cell with neither
   gets only the path through later steps measured.
@@ -49,11 +49,17 @@ What exactly is measured:
   over unchanged, and ``h_t`` there is that carried state, so for a
   many-to-one model the curve is flat over the padding and ``h_T`` is every
   example's final state.
-* Gradients are float32: a ``||dL/dh_t||`` below about 1e-38 is exactly 0
-  (plots leave a gap there; a retention ratio of 0 means "below float32").
+* Gradients are float32, norms are computed without underflow (scaled by the
+  largest entry, combined in float64): a ``||dL/dh_t||`` of 1e-30 is reported
+  as 1e-30. Only a gradient below float32's smallest normal number (about
+  1e-38) reads 0 (plots leave a gap there; a retention ratio of 0 means
+  "below float32").
+* Every backend: the same numbers on TensorFlow (``tf.GradientTape``), JAX
+  (``jax.value_and_grad``) and PyTorch (``torch.autograd``), see
+  :mod:`~rnnzoo.callbacks.autodiff`.
 * Cost: the callback compiles its measurement once per ``fit`` (a
-  ``tf.function``, about a second) and then runs it every ``every_n_batches``
-  batches and at every epoch end on ``probe_size`` examples.
+  ``tf.function`` or ``jax.jit``, about a second) and then runs it every
+  ``every_n_batches`` batches and at every epoch end on ``probe_size`` examples.
 
 Example:
 
@@ -192,9 +198,10 @@ class GradientMonitor(keras.callbacks.Callback):
 
         Args:
             model, x, y, sample_weight, trace: as in ``measure_gradients``.
-            compiled: run the pass as a ``tf.function``, compiled on the first
-                call and reused while ``model`` and the batch shapes stay the
-                same (what the callback does); ``False`` runs it eagerly.
+            compiled: run the pass as one compiled function (``tf.function``,
+                ``jax.jit``), compiled on the first call and reused while
+                ``model`` and the batch shapes stay the same (what the callback
+                does); ``False`` runs it eagerly.
 
         Returns:
             ``measure_gradients``' result (``"gradients"`` too when the

@@ -18,8 +18,17 @@ trainable weights and to every probe. It reports:
 
 Measuring leaves the model as it was: a stateful layer's states and any
 metric the loss computation updates (the per-output loss trackers of a
-multi-output model) are restored. Gradients are float32: a ``||dL/dh_t||``
-below about 1e-38 is exactly 0.
+multi-output model) are restored (on JAX the pass runs in a
+``keras.StatelessScope`` and changes nothing in the first place).
+
+Norms do not underflow: gradients are float32, but every norm is taken as
+``m * sqrt(sum((g / m) ** 2))`` with ``m = max |g|`` and combined in float64,
+so a ``||dL/dh_t||`` of 1e-30 is reported as such (squaring it in float32
+would give 0). Only a gradient below float32's smallest normal number
+(about 1.2e-38; TensorFlow and XLA flush smaller ones to zero on CPU) reads 0.
+
+Backends: the differentiation itself is :mod:`rnnzoo.callbacks.autodiff`'s
+(TensorFlow, JAX or PyTorch); everything here is ``keras.ops``.
 
 Example:
 
@@ -97,38 +106,63 @@ def _compute_loss(model, x, y, y_pred, sample_weight):
     return model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, **kwargs)
 
 
+def _scaled_square(g, axes):
+    """``(m, s)`` with ``sum(g ** 2) == m ** 2 * s`` over ``axes``, free of underflow.
+
+    ``m`` is the largest ``|g|`` and ``s = sum((g / m) ** 2)`` lies in ``[1, size]``:
+    squaring a float32 gradient of 1e-20 (or 1e20) directly gives 0 (or inf), so the
+    caller combines ``m ** 2 * s`` in float64 instead (:func:`_squares`).
+    """
+    g = ops.abs(g)
+    m = ops.max(g, axis=axes, keepdims=True)
+    safe = ops.where(m > 0, m, ops.ones_like(m))
+    s = ops.sum(ops.square(g / safe), axis=axes)
+    return ops.squeeze(m, axis=axes), s
+
+
 def gradient_pass(model, x, y, sample_weight, layers, variables, want_grads):
     """One forward and backward pass on a batch, with ``layers`` traced step by step.
 
     Returns:
-        ``(loss, squared norm per variable, dense gradients or [], per layer the
-        squared norm of dL/dh_t per step in processing order)``.
+        ``(loss, (scale, scaled squared sum) per variable, dense gradients or [], per
+        layer (scale, scaled squared sum) of dL/dh_t per step in processing order)``;
+        see :func:`_scaled_square`. A layer the pass did not call has empty arrays.
     """
-    with autodiff.tape() as recorder:
-        with Tracer(recorder, layers) as tracer:
+
+    def forward(probes):
+        with Tracer(probes, layers):
             y_pred = model(x, training=False)
-        loss = _compute_loss(model, x, y, y_pred, sample_weight)
-    probes = [tracer.probes[name] for name, _ in layers]
-    present = [p for p in probes if p is not None]
-    grads = autodiff.gradients(recorder, loss, [*variables, *present])
-    weight_grads, probe_grads = grads[: len(variables)], iter(grads[len(variables):])
+        return _compute_loss(model, x, y, y_pred, sample_weight)
+
+    loss, weight_grads, probe_grads = autodiff.value_and_gradients(
+        forward, variables, state=autodiff.model_state(model))
     dense = [
         ops.zeros(v.shape, "float32") if g is None else ops.cast(autodiff.densify(g), "float32")
         for v, g in zip(variables, weight_grads)
     ]
-    weight_sq = (ops.stack([ops.sum(ops.square(g)) for g in dense]) if variables
-                 else ops.zeros([0]))
-    curves = []  # per layer: squared norm per processing step
-    for (_, layer), eps in zip(layers, probes):
-        if eps is None:  # the layer was not called by this model's forward pass
-            curves.append(ops.zeros([0]))
+    pairs = [_scaled_square(ops.reshape(g, [1, -1]), axes=(1,)) if math.prod(g.shape)
+             else (ops.zeros([1]), ops.zeros([1])) for g in dense]
+    weight_sq = (ops.concatenate([m for m, _ in pairs]) if pairs else ops.zeros([0]),
+                 ops.concatenate([s for _, s in pairs]) if pairs else ops.zeros([0]))
+    empty = (ops.zeros([0]), ops.zeros([0]))
+    curves = []  # per layer: (scale, scaled squared norm) per processing step
+    for name, layer in layers:
+        g = probe_grads.get(name)
+        if g is None:  # the layer was not called by this model's forward pass
+            curves.append(empty)
             continue
-        g = next(probe_grads)
-        g = ops.zeros_like(eps) if g is None else ops.cast(g, "float32")
-        axes = [0, *range(2, len(eps.shape))]
-        sq = ops.sum(ops.square(g), axis=axes)
-        curves.append(ops.flip(sq, axis=0) if layer.go_backwards else sq)
+        g = ops.cast(g, "float32")
+        m, sq = _scaled_square(g, axes=(0, *range(2, len(g.shape))))
+        curves.append((ops.flip(m, axis=0), ops.flip(sq, axis=0)) if layer.go_backwards
+                      else (m, sq))
     return loss, weight_sq, dense if want_grads else [], curves
+
+
+def _squares(scaled) -> np.ndarray:
+    """``m ** 2 * s`` in float64 (inf where ``m`` is inf, NaN where a gradient was NaN)."""
+    m, s = (np.asarray(a, dtype="float64") for a in scaled)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.where(np.isinf(m), np.inf, np.square(m) * s)
 
 
 def measure_gradients(model, x, y=None, sample_weight=None, *, trace: bool = True,
@@ -162,6 +196,7 @@ def measure_gradients(model, x, y=None, sample_weight=None, *, trace: bool = Tru
     >>> out["curves"]["rnn_1"][0] / out["curves"]["rnn_1"][-1]
     """
     check_compiled(model)
+    autodiff.adapter()  # imported here, never while a compiled pass is being traced
     layers = recurrent_layers(model) if trace else []
     groups = weight_groups(model)
     variables = [w for _, ws in groups for w in ws]
@@ -173,8 +208,8 @@ def measure_gradients(model, x, y=None, sample_weight=None, *, trace: bool = Tru
         else:
             loss, sq, grads, curves_sq = gradient_pass(
                 model, x, y, sample_weight, layers, variables, want_grads)
-        sq = np.asarray(sq, dtype="float64")
-        curves_sq = [np.asarray(c, dtype="float64") for c in curves_sq]
+        sq = _squares(sq)
+        curves_sq = [_squares(c) for c in curves_sq]
     finally:
         _restore_changed(saved)
     norms: dict[str, float] = {}
@@ -206,7 +241,7 @@ def _compiled_pass(cache: dict, model, layers, variables, want_grads):
         def run(x, y, sample_weight):
             return gradient_pass(model, x, y, sample_weight, layers, variables, want_grads)
 
-        cache[key] = autodiff.compile(run)
+        cache[key] = autodiff.compile(run, autodiff.model_state(model))
     return cache[key]
 
 
@@ -252,7 +287,7 @@ def retention(curve: np.ndarray) -> float:
 
 
 def log10(curve: np.ndarray) -> np.ndarray:
-    """log10 of a curve; NaN where it is 0 (a float32 gradient that underflowed).
+    """log10 of a curve; NaN where it is 0 (a gradient below float32's range).
 
     Example:
 

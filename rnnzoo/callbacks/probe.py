@@ -1,5 +1,8 @@
 """The probe batch: the fixed examples the gradient monitor measures on.
 
+The examples are tensors of the Keras backend (a ``tf.data.Dataset`` gives
+TensorFlow tensors; on JAX or PyTorch they are converted).
+
 By default the monitor takes the first ``probe_size`` examples of the data the
 running ``model.fit`` trains on (:func:`training_data`), when that data can be
 read again without consuming it (a ``tf.data.Dataset``, arrays, tensors);
@@ -20,6 +23,7 @@ import types
 from typing import Any
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from rnnzoo import _compat
@@ -71,9 +75,14 @@ def take_examples(data, n: int):
         batch = keras.tree.map_structure(lambda *xs: tf.concat(xs, axis=0), *parts)
     else:
         batch = data
-    return keras.tree.map_structure(
-        lambda a: tf.convert_to_tensor(a)[:n] if a is not None else None, batch
-    )
+    return keras.tree.map_structure(lambda a: _tensor(a, n) if a is not None else None, batch)
+
+
+def _tensor(a, n: int):
+    """The first ``n`` rows of ``a`` as a tensor of the Keras backend (tf.data gives TF's)."""
+    if keras.backend.backend() == "tensorflow":
+        return tf.convert_to_tensor(a)[:n]
+    return keras.ops.convert_to_tensor(np.asarray(a)[:n])
 
 
 def probe_batch(data, n: int) -> tuple[Any, Any, Any]:

@@ -18,14 +18,20 @@ cell's ``output_from_state(h)`` or ``project_outputs(h)``; a cell with neither
 gets only the path through later steps measured. Masked (padded) steps carry
 the state over unchanged, exactly as Keras' loop does.
 
+The probes come from a :class:`~rnnzoo.callbacks.autodiff.ProbeSource`, which
+makes them differentiable on the current backend; the step loop is the
+backend's (:func:`rnnzoo.callbacks.autodiff.run_steps`).
+
 Example:
 
 ```python
-with autodiff.tape() as t:
-    with Tracer(t, recurrent_layers(model)) as tracer:
+def forward(probes):
+    with Tracer(probes, recurrent_layers(model)):
         y_pred = model(x, training=False)
-    loss = ...
-autodiff.gradients(t, loss, [tracer.probes["rnn_1"]])    # dL/dh_t, (batch, T, units)
+    return model.compute_loss(x=x, y=y, y_pred=y_pred)
+
+loss, _, probe_grads = autodiff.value_and_gradients(forward, [], state=autodiff.model_state(model))
+probe_grads["rnn_1"]                                     # dL/dh_t, (batch, T, units)
 ```
 """
 
@@ -111,8 +117,9 @@ class Tracer:
     """Replaces the time loop of recurrent layers by a loop with probes, while active.
 
     Args:
-        recorder: the :func:`rnnzoo.callbacks.autodiff.tape` recording the pass
-            (it watches every probe).
+        source: the :class:`~rnnzoo.callbacks.autodiff.ProbeSource` that makes
+            the probes (:func:`~rnnzoo.callbacks.autodiff.zero_probes` for a
+            pass that is not differentiated).
         layers: ``(name, layer)`` pairs, as :func:`recurrent_layers` gives them.
 
     Attributes:
@@ -123,12 +130,12 @@ class Tracer:
 
     Example:
 
-    >>> with Tracer(t, recurrent_layers(model)) as tracer:
+    >>> with Tracer(autodiff.zero_probes(), recurrent_layers(model)) as tracer:
     ...     y_pred = model(x, training=False)
     """
 
-    def __init__(self, recorder, layers: list[tuple[str, keras.layers.RNN]]):
-        self.recorder = recorder
+    def __init__(self, source: autodiff.ProbeSource, layers: list[tuple[str, keras.layers.RNN]]):
+        self.source = source
         self.layers = list(layers)
         self.probes: dict[str, Any] = {name: None for name, _ in self.layers}
         self._active = None
@@ -154,7 +161,7 @@ class Tracer:
                 layer.step_by_step = False
 
     def _probe_loop(self, name: str, layer: keras.layers.RNN):
-        recorder, probes = self.recorder, self.probes
+        source, probes = self.source, self.probes
         cell = layer.cell
         takes_training = isinstance(cell, keras.layers.Layer) and (
             "training" in inspect.signature(cell.call).parameters)
@@ -169,7 +176,7 @@ class Tracer:
             states = list(initial_state) if keras.tree.is_nested(initial_state) else [
                 initial_state]
             steps = ops.shape(keras.tree.flatten(sequences)[0])[1]
-            eps = autodiff.watched_zeros(recorder, keras.tree.flatten(states)[0], steps)
+            eps = source.new(name, keras.tree.flatten(states)[0], steps)
             probes[name] = eps  # a layer called twice in one pass keeps its last call
             keep = None if mask is None else ops.cast(mask, "bool")
 

@@ -127,6 +127,18 @@ def add_train(subparsers) -> None:
         "run the same command on every worker), tpu; --batch-size is the global batch",
     )
     p.add_argument(
+        "--distribute", default=None, choices=["data-parallel", "model-parallel"],
+        help="keras.distribution on the JAX backend: data-parallel over every device of every "
+        "process (--coordinator/--num-processes/--process-id, or KERAS_DISTRIBUTION_* "
+        "variables, join several processes); --batch-size is the global batch",
+    )
+    p.add_argument("--coordinator", default=None, metavar="HOST:PORT",
+                   help="with --distribute: the address of process 0")
+    p.add_argument("--num-processes", type=int, default=None,
+                   help="with --distribute: the number of processes")
+    p.add_argument("--process-id", type=int, default=None,
+                   help="with --distribute: this process's index, 0 .. N-1")
+    p.add_argument(
         "--backup-dir", default=None,
         help="checkpoint every epoch here (keras BackupAndRestore) and resume from it after "
         "a failure; with several workers it must be storage all of them can read",

@@ -1,8 +1,8 @@
 """``rnnzoo train TASK``: train a task's model on its data, evaluate it, save model and metrics.
 
 Writes ``OUT/<task>.keras`` and ``OUT/<task>_metrics.json``, each atomically.
-``--strategy`` and ``--backup-dir`` train on several devices or machines with
-:mod:`rnnzoo.distribute`; a run resumed from ``--backup-dir`` reports every
+``--strategy`` (TensorFlow) or ``--distribute`` (JAX), and ``--backup-dir``,
+train on several devices or machines with :mod:`rnnzoo.distribute`; a run resumed from ``--backup-dir`` reports every
 epoch of the whole run once (those before the interruption come from the backup).
 Every flag and path is checked before any data is loaded.
 """
@@ -18,7 +18,7 @@ import keras
 from rnnzoo import distribute
 from rnnzoo.distribute.backup import METADATA_FILE, WEIGHTS_FILE
 from rnnzoo.cli.common import (
-    check_output_dir, check_training_args, finite_or_none, format_metric, load_split,
+    UserError, check_output_dir, check_training_args, finite_or_none, format_metric, load_split,
     out_of_memory_is_a_user_error, save_run, version,
 )
 from rnnzoo.factory import build
@@ -29,7 +29,25 @@ _TOO_BIG = "use a smaller model (--units, --depth, --set ...) or a smaller --bat
 
 
 def _strategy(args: argparse.Namespace):
-    """The tf.distribute strategy of ``train --strategy`` (None: Keras' default)."""
+    """The tf.distribute strategy of ``train --strategy`` (None: Keras' default).
+
+    ``--distribute`` instead sets Keras' distribution (JAX) and returns None.
+    """
+    if args.distribute:
+        if args.strategy:
+            raise UserError("--strategy (tf.distribute) and --distribute (keras.distribution) "
+                            "exclude each other: give one.")
+        if args.num_processes and args.batch_size % args.num_processes:
+            raise UserError(f"--batch-size must be divisible by --num-processes (the global "
+                            f"batch is split evenly). Received: --batch-size {args.batch_size}, "
+                            f"--num-processes {args.num_processes}")
+        try:
+            print(distribute.setup(args.distribute, coordinator=args.coordinator,
+                                   num_processes=args.num_processes,
+                                   process_id=args.process_id), flush=True)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+        return None
     if not args.strategy:
         return None
     strategy = distribute.get_strategy(args.strategy)
@@ -73,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
         "source": args.source,
         "seed": args.seed,
         "strategy": args.strategy or "default",
+        "distribute": args.distribute,
         "params": int(model.count_params()),
         "train_seconds": round(train_seconds, 2),
         # every epoch of the run once (a resumed run's earlier epochs come from the backup);

@@ -11,6 +11,7 @@ import keras
 
 from rnnzoo import _compat, _io
 from rnnzoo.distribute.cluster import is_chief
+from rnnzoo.distribute.distribution import process_info
 
 __all__ = ["BackupAndRestore"]
 
@@ -28,7 +29,10 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
     folder, then a rename), and deletes it at the end; every worker restores
     from it, so after a failure all workers restart at the same epoch with the
     same weights and optimizer state. ``backup_dir`` must therefore be storage
-    every worker can read (on one machine, any folder). Without ``TF_CONFIG``
+    every worker can read (on one machine, any folder). The same holds for the
+    processes of a multi-process JAX run (:func:`rnnzoo.distribute.initialize`):
+    process 0 writes; the others take part in reading the weights (a collective
+    there) and discard their copy. Without ``TF_CONFIG``
     it behaves like Keras' callback, with the same files
     (``latest.weights.h5``, ``training_metadata.json`` and, with
     ``double_checkpoint``, their ``.bkp`` copies), so either callback resumes
@@ -157,6 +161,11 @@ class BackupAndRestore(keras.callbacks.BackupAndRestore):
 
     def _backup(self) -> None:
         if not self.chief:
+            if process_info()["num_processes"] > 1:
+                # On multi-process JAX, reading sharded/replicated weights to the host is a
+                # collective: every process must take part, so the others save a private copy.
+                with tempfile.TemporaryDirectory() as folder:
+                    self.model.save_weights(os.path.join(folder, WEIGHTS_FILE))
             return
         if self.double_checkpoint:
             for path in (self.weights_path, self.metadata_path):

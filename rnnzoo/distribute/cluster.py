@@ -1,4 +1,8 @@
-"""Where this process runs: ``TF_CONFIG``, the chief, and the ``tf.distribute`` strategies by name."""
+"""Where this process runs: ``TF_CONFIG``, the chief, and the ``tf.distribute`` strategies by name.
+
+On JAX, a multi-process run (:func:`rnnzoo.distribute.initialize`) has no
+``TF_CONFIG``: its chief is process 0 and its size is ``jax.process_count()``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import os
 from typing import Any
 
 from rnnzoo import _validation as v
+from rnnzoo.distribute.distribution import process_info
 
 __all__ = ["STRATEGIES", "cluster_spec", "get_strategy", "is_chief", "is_multi_worker",
            "split_cpu"]
@@ -33,9 +38,16 @@ def cluster_spec() -> dict:
 
     Returns:
         ``{"task_type": str | None, "task_id": int, "num_workers": int}``;
-        without ``TF_CONFIG``: ``{"task_type": None, "task_id": 0, "num_workers": 1}``.
+        without ``TF_CONFIG``: ``{"task_type": None, "task_id": 0, "num_workers": 1}``,
+        or on JAX after :func:`rnnzoo.distribute.initialize`
+        ``{"task_type": "process", "task_id": process id, "num_workers": processes}``.
     """
     config = _tf_config()
+    if not config:
+        info = process_info()
+        if info["num_processes"] > 1:
+            return {"task_type": "process", "task_id": info["process_id"],
+                    "num_workers": info["num_processes"]}
     cluster = config.get("cluster", {})
     task = config.get("task", {})
     num = len(cluster.get("chief", [])) + len(cluster.get("worker", []))
@@ -50,12 +62,12 @@ def is_chief() -> bool:
     """Whether this process is the chief: the one that writes checkpoints and outputs.
 
     The chief is the ``"chief"`` task if the cluster has one, else worker 0,
-    else (no ``TF_CONFIG``) this process.
+    else (no ``TF_CONFIG``) process 0 of a multi-process JAX run, else this process.
     """
     config = _tf_config()
     task = config.get("task", {})
     if not task:
-        return True
+        return process_info()["process_id"] == 0
     if task.get("type") == "chief":
         return True
     has_chief = bool(config.get("cluster", {}).get("chief"))

@@ -1,8 +1,10 @@
 """Training and evaluation under any ``tf.distribute`` strategy: :func:`fit` and :func:`evaluate`.
 
 For ``MultiWorkerMirroredStrategy`` these drive Keras' own ``train_step`` /
-``test_step`` with ``strategy.run`` (``model.fit`` fails there, see
-:mod:`rnnzoo.distribute`); for every other strategy they call
+``test_step`` with ``strategy.run`` (``model.fit`` fails there,
+keras-team/keras#20585, see :mod:`rnnzoo.distribute`); for every other
+strategy, and on every other backend (JAX: distributed by
+``keras.distribution``, see :mod:`~rnnzoo.distribute.distribution`), they call
 ``model.fit`` / ``model.evaluate``. The loop builds the model's, metrics' and
 optimizer's state from a local batch and reads the epoch a
 ``BackupAndRestore`` restored, both through :mod:`rnnzoo._compat` (Keras has
@@ -28,6 +30,16 @@ ENGINES = ("auto", "keras", "loop")
 
 def _resolve(model, strategy, engine: str):
     v.check_choice("engine", engine, ENGINES)
+    backend = keras.backend.backend()
+    if backend != "tensorflow":
+        # JAX and PyTorch: model.fit itself, distributed by keras.distribution if one is set.
+        if strategy is not None or engine == "loop":
+            raise ValueError(
+                "`strategy` and engine='loop' are tf.distribute's, for the TensorFlow backend. "
+                f"Received: strategy={strategy!r}, engine={engine!r} with "
+                f"KERAS_BACKEND={backend!r}; on JAX use rnnzoo.distribute.set_distribution()."
+            )
+        return None, "keras"
     if strategy is None:
         strategy = model.distribute_strategy
     if engine == "auto":
@@ -160,10 +172,12 @@ def fit(
         validation_steps: batches per validation (default: all).
         initial_epoch: the epoch to start at.
         verbose: 0 silent, 1 progress bar, 2 one line per epoch, ``"auto"`` = 1.
-        strategy: the ``tf.distribute.Strategy`` (default: the model's).
+        strategy: the ``tf.distribute.Strategy`` (default: the model's;
+            TensorFlow only).
         engine: ``"auto"`` (the loop for ``MultiWorkerMirroredStrategy``,
             ``model.fit`` otherwise), ``"keras"`` (always ``model.fit``) or
-            ``"loop"`` (always rnnzoo's loop around Keras' ``train_step``).
+            ``"loop"`` (always rnnzoo's loop around Keras' ``train_step``;
+            TensorFlow only). On JAX and PyTorch :func:`fit` is ``model.fit``.
 
     Returns:
         The ``keras.callbacks.History`` of the run.

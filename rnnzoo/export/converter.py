@@ -6,6 +6,11 @@ in a fresh Python process, so a converter crash (int8 calibration of
 ``WHILE``-loop graphs segfaults in TensorFlow 2.21) becomes an
 :class:`~rnnzoo.export.report.ExportError` instead of killing the caller. A
 model that needs a non-built-in op fails with the layer and the op named.
+
+Under another Keras backend (JAX, PyTorch) the whole export runs in a child
+process on the TensorFlow backend: :func:`run_on_tensorflow` starts it on a
+job that names the model saved as ``.keras`` (see
+:func:`rnnzoo.export.tflite.to_tflite`).
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from rnnzoo.export import worker
 from rnnzoo.export.report import ExportError
 from rnnzoo.layers import walk
 
-__all__ = ["convert", "save_signatures", "explain_converter_error"]
+__all__ = ["convert", "save_signatures", "explain_converter_error", "run_on_tensorflow"]
 
 # Test hook: a signal number the converter child process sends itself.
 _TEST_CRASH_SIGNAL: int | None = None
@@ -156,3 +161,28 @@ def convert(plan, output: str, workdir: str, *, quantize: str | None,
             raise ExportError(f"Cannot export with built-in ops only: {explained}")
         status = result.get("error_type", f"exit status {proc.returncode}")
         raise ExportError(f"The TFLite converter failed ({status}):\n{error[-3000:]}")
+
+
+def run_on_tensorflow(job_path: str, timeout: float | None) -> subprocess.CompletedProcess:
+    """Runs the child export of ``rnnzoo.export.tflite`` on ``job_path`` on TensorFlow.
+
+    The child imports this checkout's ``rnnzoo`` (its folder goes first on
+    ``PYTHONPATH``) and writes its result where the job says.
+
+    Raises:
+        ExportError: the child ran out of ``timeout`` seconds.
+    """
+    package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, KERAS_BACKEND="tensorflow", CUDA_VISIBLE_DEVICES="-1")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    code = ("import sys; from rnnzoo.export.tflite import child_main; "
+            "sys.exit(child_main(sys.argv[1:]))")
+    try:
+        return subprocess.run([sys.executable, "-c", code, job_path], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        raise ExportError(
+            f"The export on the TensorFlow backend did not finish within {timeout:g} s and was "
+            "stopped."
+        ) from exc

@@ -9,16 +9,27 @@ for int8 (:mod:`~rnnzoo.export.quantize`), convert in a child process
 folder; only a file that passed every check is published, together with its
 sidecar, through :func:`rnnzoo._io.atomic_paths` (the sidecar first, the
 ``.tflite`` last).
+
+Every backend: the TFLite converter traces TensorFlow graphs, so under JAX or
+PyTorch :func:`to_tflite` saves the model as ``.keras`` (with the examples it
+was given) in a private folder and runs the same export in a child process on
+the TensorFlow backend (:func:`child_main`), which loads the file, converts
+and verifies against Keras exactly as on TensorFlow, and hands back its report.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
+import pickle
 import shutil
 import tempfile
 import time
 from typing import Any
+
+import keras
+import numpy as np
 
 from rnnzoo import _io
 from rnnzoo.export import converter, tracing
@@ -117,7 +128,11 @@ def to_tflite(
         calibration_examples=calibration_examples, max_length=max_length,
         fused_lstm=fused_lstm, timeout=timeout, verbose=verbose,
     )
-    report = _export(model, dataclasses.replace(options, task=options.task or infer_task(model)))
+    options = dataclasses.replace(options, task=options.task or infer_task(model))
+    if keras.backend.backend() == "tensorflow":
+        report = _export(model, options)
+    else:
+        report = _export_on_tensorflow(model, options)
     if options.verbose:
         print(report)
     return report
@@ -217,3 +232,81 @@ def _export(model, options: ExportOptions) -> ExportReport:
                 f.write(sidecar)
     report.seconds = {k: round(v, 3) for k, v in times.items()}
     return report
+
+
+# --------------------------------------------------------------------------- other backends
+
+_DATA_FIELDS = ("representative_data", "test_data")
+_PLAIN_ERRORS = {"ValueError": ValueError, "TypeError": TypeError}
+
+
+def _examples_for_child(options: ExportOptions) -> dict:
+    """The user's data as numpy examples the child can read (enough for every check)."""
+    limits = {"representative_data": options.calibration_examples,
+              "test_data": options.verify_examples}
+    out = {}
+    for name in _DATA_FIELDS:
+        value = getattr(options, name)
+        if value is None:
+            continue
+        if isinstance(value, np.ndarray) or (
+                isinstance(value, list) and value and isinstance(value[0], np.ndarray)):
+            value = [value]  # one batch (quantize.representative_examples reads it so too)
+        out[name] = [x if y is None else (x, y) for x, y in ex.unbatch(value, limits[name])]
+    return out
+
+
+def _export_on_tensorflow(model, options: ExportOptions) -> ExportReport:
+    """:func:`_export` in a child process on the TensorFlow backend, from the saved model."""
+    with tempfile.TemporaryDirectory(prefix="rnnzoo_export_") as workdir:
+        model_path = os.path.join(workdir, "model.keras")
+        model.save(model_path)
+        data_path = os.path.join(workdir, "examples.pickle")
+        with open(data_path, "wb") as f:
+            pickle.dump(_examples_for_child(options), f)
+        fields = {k: v for k, v in dataclasses.asdict(options).items() if k not in _DATA_FIELDS}
+        job = {"model": model_path, "options": {**fields, "verbose": False},
+               "examples": data_path, "result": os.path.join(workdir, "result.json")}
+        job_path = _io.atomic_write_json(os.path.join(workdir, "job.json"), job)
+        timeout = None if options.timeout is None else options.timeout + 600
+        proc = converter.run_on_tensorflow(job_path, timeout)
+        result = {}
+        if os.path.exists(job["result"]):
+            with open(job["result"], encoding="utf-8") as f:
+                result = json.load(f)
+    if not result:
+        raise ExportError(
+            f"The export on the TensorFlow backend failed (exit status {proc.returncode}):\n"
+            f"{proc.stderr[-3000:]}")
+    report = ExportReport(**result["report"]) if result.get("report") else None
+    if result.get("ok"):
+        return report
+    kind = result.get("error_type")
+    if kind in _PLAIN_ERRORS:  # a bad argument: the same exception as on TensorFlow
+        raise _PLAIN_ERRORS[kind](result["message"])
+    if kind == "ExportError":
+        raise ExportError(result["message"], report)
+    raise ExportError(f"The export on the TensorFlow backend failed ({kind}: {result['message']})")
+
+
+def child_main(argv: list[str]) -> int:
+    """The child of :func:`_export_on_tensorflow`: loads the model, exports, writes the result.
+
+    Run by :func:`rnnzoo.export.converter.run_on_tensorflow` under
+    ``KERAS_BACKEND=tensorflow``; ``argv`` is ``[JOB.json]``.
+    """
+    with open(argv[0], encoding="utf-8") as f:
+        job = json.load(f)
+    with open(job["examples"], "rb") as f:
+        examples = pickle.load(f)  # written by the parent, in its private folder
+    try:
+        model = keras.saving.load_model(job["model"], safe_mode=True)
+        options = ExportOptions.create(**{**job["options"], **examples})
+        report = _export(model, options)
+        result = {"ok": True, "report": report.to_dict()}
+    except Exception as exc:  # noqa: BLE001 - every failure goes back to the parent
+        report = getattr(exc, "report", None)
+        result = {"ok": False, "error_type": type(exc).__name__, "message": str(exc),
+                  "report": report.to_dict() if report is not None else None}
+    _io.atomic_write_json(job["result"], result, default=str)
+    return 0 if result["ok"] else 3
