@@ -128,16 +128,20 @@ def test_sampling_is_seeded_and_follows_temperature_and_top_k():
 
 
 def test_prefix_is_fed_first_and_may_differ_in_length():
-    fed = []
+    fed = {}
 
     def step(tokens, state):
-        fed.append(tokens.tolist())
-        return _counter_step(tokens, state)
+        (rows,) = state  # the state carries each sequence's row number, so the tokens fed
+        for row, token in zip(rows[:, 0], tokens):  # are told apart however rows are batched
+            fed.setdefault(int(row), []).append(int(token))
+        return _counter_step(tokens, [rows])[0], [rows]
 
-    out = decode(step, _zeros(2), batch_size=2, prefix=[[4], [3, 4]], max_length=5)
+    rows = np.arange(2, dtype=np.float32)[:, None]
+    out = decode(step, [rows], batch_size=2, prefix=[[4], [3, 4]], max_length=5)
     # both continue after their last prefix token 4 -> 5, then END
     assert out == [[5], [5]]
-    assert [1] in fed and [1] in fed and [3] in fed
+    # exactly: the start token, the prefix, then each generated token up to the end
+    assert fed == {0: [1, 4, 5], 1: [1, 3, 4, 5]}
 
 
 @pytest.mark.parametrize(
