@@ -537,3 +537,19 @@ def test_int8_files_of_generative_models_decode(task, tmp_path):
     ids = greedy_decode(runtime, feed, max_length=5)
     vocab = int(runtime.runner("decoder_step").get_output_details()["probs"]["shape"][-1])
     assert len(ids) <= 5 and all(0 <= i < vocab for i in ids)
+
+
+def test_runtime_generate_and_generate_text_match_keras(exporter):
+    """LiteRTModel.generate is greedy decoding; generate_text turns its ids into the same text."""
+    model, report = exporter("text_prediction")
+    runtime = LiteRTModel(report.path)
+    for prompt in ["", "the", "a b"]:
+        prefix = model.vocabulary.encode(prompt)
+        ids = runtime.generate(prefix=prefix, max_length=8)
+        assert ids == greedy_decode(runtime, prefix=prefix, max_length=8)
+        assert ids == keras_greedy_ids(model, prefix=prefix or None, max_length=8)
+        text = runtime.generate_text(prefix=prefix, max_length=8)
+        assert text == model.generate(prompt, max_length=8, include_prompt=False)[0]
+    _, plain = exporter("classification")  # a classifier has no decoder to generate with
+    with pytest.raises(ValueError, match="decoder_step"):
+        LiteRTModel(plain.path).generate_text(max_length=3)
