@@ -1,0 +1,127 @@
+"""Decoding strategies: argument checks, defaults and the edges mutation testing found untested.
+
+Each test here kills mutants of ``rnnzoo/tasks/decoding.py`` that survived
+``tests/tasks/test_decoding.py`` (see TESTING.md): the argument a message names,
+the bounds of ``top_p``, the default ``max_length``, a scalar state, the
+softmax at a very low temperature, the length-penalty formula and a finished
+beam that must not pay for steps after its end.
+"""
+
+import types
+
+import numpy as np
+import pytest
+
+from rnnzoo.tasks.decoding import BeamSearch, Sampling, StopTokens, decode, make_strategy
+
+END = 2
+V = 6
+
+
+def _endless(tokens, state):
+    """Always predicts token 3: a sequence that never ends."""
+    log_probs = np.full((len(tokens), V), -10.0)
+    log_probs[:, 3] = 0.0
+    return log_probs, state
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: decode(_endless, [], batch_size=0), r"`batch_size`.*Received: batch_size=0"),
+    (lambda: make_strategy("topp"), r"`method`.*Received: method='topp'"),
+    (lambda: BeamSearch(beam_width=0), r"`beam_width`.*Received: beam_width=0"),
+    (lambda: BeamSearch(length_penalty="x"), r"`length_penalty`.*Received: length_penalty='x'"),
+    (lambda: Sampling(temperature=0.0), r"`temperature`.*Received: temperature=0.0"),
+    (lambda: Sampling(top_k=0), r"`top_k`.*Received: top_k=0"),
+    (lambda: Sampling(top_p=0.0), r"`top_p`.*Received: top_p=0.0"),
+    (lambda: Sampling(top_p=1.5), r"`top_p`.*Received: top_p=1.5"),
+    (lambda: decode(_endless, [], batch_size=1, method="sample", top_p=0.0), r"`top_p`"),
+    (lambda: decode(_endless, [], batch_size=1, method="sample", top_p=1.01), r"`top_p`"),
+    (lambda: StopTokens(-1), r"`end_id` must be a token id.*Received: end_id=-1"),
+    (lambda: StopTokens([]), r"`end_id`.*Received: end_id=\[\]"),
+    (lambda: StopTokens("2"), r"`end_id`.*Received: end_id='2'"),
+])
+def test_bad_arguments_name_the_argument_and_the_value(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_the_edges_of_the_allowed_ranges_are_accepted():
+    assert decode(_endless, [], batch_size=1, max_length=1) == [[3]]
+    assert decode(_endless, [], batch_size=1, method="sample", top_p=1.0, seed=0,
+                  max_length=2) == [[3, 3]]
+    assert decode(_endless, [], batch_size=1, method="sample", top_k=1, seed=0,
+                  max_length=2) == [[3, 3]]
+    assert StopTokens(0).ids == (0,)  # id 0 may end a sequence
+
+
+def test_default_max_length_is_20():
+    assert decode(_endless, [], batch_size=2) == [[3] * 20, [3] * 20]
+    assert decode(_endless, [], batch_size=1, method="beam") == [[3] * 20]
+
+
+def test_states_need_a_batch_axis():
+    with pytest.raises(ValueError, match=r"`initial_state` arrays must have batch_size=2 rows"):
+        decode(_endless, [np.float32(0.0)], batch_size=2)
+    # a (batch,) vector is a state with a batch axis
+    assert decode(_endless, [np.zeros(2, np.float32)], batch_size=2, max_length=2) == [[3, 3]] * 2
+
+
+def test_sampling_at_a_very_low_temperature_stays_a_distribution_per_row():
+    # the softmax is shifted by each row's own maximum: a row far below another's maximum
+    # must not underflow to zeros (0/0) when the logits are divided by a tiny temperature
+    log_probs = np.log(np.array([[0.9, 0.1, 1e-9], [0.5, 0.5, 1e-9]]))
+    probs = Sampling(temperature=1e-4).distribution(log_probs)
+    assert np.all(np.isfinite(probs))
+    np.testing.assert_allclose(probs, [[1.0, 0.0, 0.0], [0.5, 0.5, 0.0]], atol=1e-12)
+
+
+def test_sampling_never_draws_a_token_without_mass():
+    # rounding can leave the cumulative sum just below a draw near 1: the draw then takes
+    # the last token that has mass, never a masked one or an index past the vocabulary
+    sampler = Sampling(top_k=2, seed=0)
+    sampler._rng = types.SimpleNamespace(random=lambda shape: np.full(shape, 1.0))
+    log_probs = np.log(np.array([[0.1, 0.6, 0.3, 1e-3], [0.45, 0.1, 0.0001, 0.45]]))
+    assert sampler.select(log_probs).tolist() == [2, 3]
+    sampler._rng = types.SimpleNamespace(random=lambda shape: np.full(shape, 0.5))
+    # with a draw of 0.5 the first row takes token 1 (0.1 / 0.9 + 0.6 / 0.9 > 0.5)
+    assert sampler.select(log_probs).tolist()[0] == 1
+
+
+def _tree(tokens, state):
+    """start -> 3 (p=0.5) -> END, or start -> 4 (log p = 1.29 log 0.5) -> 5 -> END.
+
+    After END every token, END included, costs 3 nats: a finished hypothesis that paid
+    for steps after its end would lose to the longer one.
+    """
+    (prev,) = state
+    log_probs = np.full((len(tokens), V), -50.0)
+    for row, token in enumerate(np.asarray(tokens)):
+        if token == 1:
+            log_probs[row, 3] = np.log(0.5)
+            log_probs[row, 4] = 1.29 * np.log(0.5)
+        elif token == 3 or token == 5:
+            log_probs[row, END] = 0.0
+        elif token == 4:
+            log_probs[row, 5] = 0.0
+        else:  # after END
+            log_probs[row, :] = -3.0
+    return log_probs, [np.asarray(tokens, np.float32)[:, None]]
+
+
+def test_length_penalty_follows_wu_et_al():
+    """Ranks by log p / ((5 + length) / 6) ** alpha, the stop token counted in the length.
+
+    [3, END]: -0.693 / (7/6)^2 = -0.509; [4, 5, END]: -0.894 / (8/6)^2 = -0.503: the longer
+    one wins at alpha = 2 (not with 6 for 5, or a product for the power), the shorter at 0.
+    """
+    state = [np.zeros((1, 1), np.float32)]
+    kw = dict(batch_size=1, method="beam", beam_width=2, max_length=6)
+    assert decode(_tree, state, length_penalty=0.0, **kw) == [[3]]
+    assert decode(_tree, state, length_penalty=2.0, **kw) == [[4, 5]]
+
+
+def test_a_finished_beam_pays_nothing_for_later_steps():
+    """[3, END] ends first with the better score; steps after its end must not lower it."""
+    state = [np.zeros((1, 1), np.float32)]
+    assert decode(_tree, state, method="beam", beam_width=2, batch_size=1,
+                  max_length=6) == [[3]]
