@@ -7,6 +7,7 @@ softmax at a very low temperature, the length-penalty formula and a finished
 beam that must not pay for steps after its end.
 """
 
+import inspect
 import types
 
 import numpy as np
@@ -36,7 +37,7 @@ def _endless(tokens, state):
     (lambda: Sampling(top_p=1.5), r"`top_p`.*Received: top_p=1.5"),
     (lambda: decode(_endless, [], batch_size=1, method="sample", top_p=0.0), r"`top_p`"),
     (lambda: decode(_endless, [], batch_size=1, method="sample", top_p=1.01), r"`top_p`"),
-    (lambda: StopTokens(-1), r"`end_id` must be a token id.*Received: end_id=-1"),
+    (lambda: StopTokens(-1), r"^`end_id` must be a token id.*Received: end_id=-1$"),
     (lambda: StopTokens([]), r"`end_id`.*Received: end_id=\[\]"),
     (lambda: StopTokens("2"), r"`end_id`.*Received: end_id='2'"),
 ])
@@ -59,6 +60,48 @@ def test_default_max_length_is_20():
     assert decode(_endless, [], batch_size=1, method="beam") == [[3] * 20]
 
 
+def test_public_defaults_are_the_documented_ones():
+    expected = {"method": "greedy", "beam_width": 4, "temperature": 1.0, "top_k": None,
+                "top_p": None, "length_penalty": 0.0}
+    for fn in (decode, make_strategy):
+        params = inspect.signature(fn).parameters
+        assert {k: params[k].default for k in expected} == expected, fn.__name__
+    assert inspect.signature(decode).parameters["max_length"].default == 20
+    assert (BeamSearch().beam_width, BeamSearch().length_penalty) == (4, 0.0)
+    sampler = Sampling(seed=7)
+    assert (sampler.temperature, sampler.top_k, sampler.top_p, sampler.seed) == (
+        1.0, None, None, 7)
+
+
+def test_greedy_takes_each_rows_own_best_token():
+    def step(tokens, state):
+        log_probs = np.full((len(tokens), V), -10.0)
+        log_probs[0, 4] = log_probs[1, 5] = 0.0  # row 0 wants 4, row 1 wants 5, then END
+        log_probs[np.asarray(tokens) >= 4, END] = 1.0
+        return log_probs, state
+
+    assert decode(step, [], batch_size=2, max_length=5) == [[4], [5]]
+
+
+def test_top_k_keeps_exactly_the_k_most_likely_tokens():
+    rng = np.random.default_rng(0)
+    log_probs = np.log(rng.dirichlet(np.ones(8), size=5))
+    for k in (1, 3, 6):
+        probs = Sampling(top_k=k).distribution(log_probs)
+        top = np.argsort(-log_probs, axis=-1)[:, :k]
+        for row, keep in zip(probs, top):
+            assert set(np.nonzero(row)[0]) == set(keep.tolist())
+        np.testing.assert_allclose(probs.sum(-1), 1.0)
+
+
+def test_top_p_stops_once_the_more_likely_tokens_hold_top_p():
+    # 0.5 alone already holds top_p = 0.5: the nucleus is that one token
+    log_probs = np.log(np.array([[0.5, 0.25, 0.25]]))
+    np.testing.assert_allclose(Sampling(top_p=0.5).distribution(log_probs), [[1, 0, 0]])
+    np.testing.assert_allclose(Sampling(top_p=0.75).distribution(log_probs),
+                               [[2 / 3, 1 / 3, 0]])
+
+
 def test_states_need_a_batch_axis():
     with pytest.raises(ValueError, match=r"`initial_state` arrays must have batch_size=2 rows"):
         decode(_endless, [np.float32(0.0)], batch_size=2)
@@ -76,15 +119,15 @@ def test_sampling_at_a_very_low_temperature_stays_a_distribution_per_row():
 
 
 def test_sampling_never_draws_a_token_without_mass():
-    # rounding can leave the cumulative sum just below a draw near 1: the draw then takes
-    # the last token that has mass, never a masked one or an index past the vocabulary
-    sampler = Sampling(top_k=2, seed=0)
-    sampler._rng = types.SimpleNamespace(random=lambda shape: np.full(shape, 1.0))
-    log_probs = np.log(np.array([[0.1, 0.6, 0.3, 1e-3], [0.45, 0.1, 0.0001, 0.45]]))
-    assert sampler.select(log_probs).tolist() == [2, 3]
-    sampler._rng = types.SimpleNamespace(random=lambda shape: np.full(shape, 0.5))
-    # with a draw of 0.5 the first row takes token 1 (0.1 / 0.9 + 0.6 / 0.9 > 0.5)
-    assert sampler.select(log_probs).tolist()[0] == 1
+    # ten tokens of 0.1 (their float sum is just below 1) and two masked by top_k: a draw
+    # at the top of [0, 1) must take the last token with mass, not a masked one past it
+    log_probs = np.log(np.array([[0.1] * 10 + [1e-6, 1e-6]]))
+    sampler = Sampling(top_k=10, seed=0)
+    assert np.cumsum(sampler.distribution(log_probs))[-1] < 1.0  # the rounding in question
+    sampler._rng = types.SimpleNamespace(random=lambda shape: np.full(shape, 1.0 - 1e-17))
+    assert sampler.select(log_probs).tolist() == [9]
+    sampler._rng = types.SimpleNamespace(random=lambda shape: np.full(shape, 0.55))
+    assert sampler.select(log_probs).tolist() == [5]
 
 
 def _tree(tokens, state):
