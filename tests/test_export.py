@@ -21,6 +21,7 @@ from rnnzoo.export import converter, worker
 from rnnzoo.layers.recurrent import available_cells, get_cell
 from rnnzoo.litert_runtime import LiteRTModel, greedy_decode, list_ops
 from tests.conftest import TASKS, tiny_data, tiny_overrides
+from tests.test_export_quantized import keras_greedy_ids
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RUNTIME_FILE = os.path.join(ROOT, "rnnzoo", "litert_runtime.py")
@@ -344,7 +345,10 @@ def test_a_converter_crash_is_reported_not_fatal(tmp_path, monkeypatch):
         export.to_tflite(model, tmp_path / "m.tflite", verify=False, verbose=False)
     assert os.listdir(tmp_path) == []
     monkeypatch.setattr(converter, "_TEST_CRASH_SIGNAL", None)
-    assert os.getpid() > 0  # still here: pytest's process was not the one that died
+    # the crash was the child's: this process exports the same model at once, verified
+    report = export.to_tflite(model, tmp_path / "m.tflite", verbose=False, verify_examples=4,
+                              test_data=tiny_data("classification", "test"))
+    assert report.verified and sorted(os.listdir(tmp_path)) == ["m.tflite", "m.tflite.json"]
 
 
 def test_the_converter_process_imports_tensorflow_only(tmp_path):
@@ -423,6 +427,7 @@ result["modules"] = sorted(m for m in sys.modules if m.split(".")[0] in ("tensor
 print(json.dumps(result))
 """
     argv = []
+    encoder_input = None
     if gen_task is not None:
         gen_model, gen_report = exporter(gen_task)
         argv = [gen_report.path]
@@ -432,8 +437,11 @@ print(json.dumps(result))
 
             details = Interpreter(model_path=gen_report.path).get_signature_runner(
                 "encoder").get_input_details()
-            argv.append(json.dumps([[n, [int(d) for d in details[n]["shape_signature"]],
-                                     np.dtype(details[n]["dtype"]).name] for n in enc["inputs"]]))
+            specs = [[n, [int(d) for d in details[n]["shape_signature"]],
+                      np.dtype(details[n]["dtype"]).name] for n in enc["inputs"]]
+            argv.append(json.dumps(specs))
+            (_, shape, dtype), = specs  # the same zeros the script feeds, for Keras
+            encoder_input = np.zeros([1 if d is None or d < 0 else d for d in shape], dtype)
         else:
             argv.append("[]")
     proc = subprocess.run([sys.executable, "-c", script, *argv], capture_output=True, text=True,
@@ -444,6 +452,8 @@ print(json.dumps(result))
     np.testing.assert_allclose(result["probs"], np.asarray(model(x)), atol=1e-4)
     if gen_task is not None:
         assert isinstance(result["ids"], list) and len(result["ids"]) <= 6
+        # the ids Keras decodes greedily in this process from the same input (float32: equal)
+        assert result["ids"] == keras_greedy_ids(gen_model, encoder_input, max_length=6)
 
 
 def test_cli_exports_a_saved_model_file(tmp_path, capsys):
@@ -512,7 +522,7 @@ def test_a_model_the_builtin_data_does_not_fit_is_checked_on_random_inputs(tmp_p
 def test_int8_files_of_generative_models_decode(task, tmp_path):
     model = rnnzoo.build(task, **tiny_overrides(task))
     if not _is_generative(model):
-        pytest.skip("covered by test_quantized_files_keep_the_task_metric")
+        pytest.skip("int8 of the other tasks: tests/test_export_quantized.py, run and scored")
     report = export.to_tflite(model, tmp_path / "int8.tflite", quantize="int8", verify=False,
                               calibration_examples=8, verbose=False)
     _assert_builtin_only(report.path)
@@ -527,3 +537,19 @@ def test_int8_files_of_generative_models_decode(task, tmp_path):
     ids = greedy_decode(runtime, feed, max_length=5)
     vocab = int(runtime.runner("decoder_step").get_output_details()["probs"]["shape"][-1])
     assert len(ids) <= 5 and all(0 <= i < vocab for i in ids)
+
+
+def test_runtime_generate_and_generate_text_match_keras(exporter):
+    """LiteRTModel.generate is greedy decoding; generate_text turns its ids into the same text."""
+    model, report = exporter("text_prediction")
+    runtime = LiteRTModel(report.path)
+    for prompt in ["", "the", "a b"]:
+        prefix = model.vocabulary.encode(prompt)
+        ids = runtime.generate(prefix=prefix, max_length=8)
+        assert ids == greedy_decode(runtime, prefix=prefix, max_length=8)
+        assert ids == keras_greedy_ids(model, prefix=prefix or None, max_length=8)
+        text = runtime.generate_text(prefix=prefix, max_length=8)
+        assert text == model.generate(prompt, max_length=8, include_prompt=False)[0]
+    _, plain = exporter("classification")  # a classifier has no decoder to generate with
+    with pytest.raises(ValueError, match="decoder_step"):
+        LiteRTModel(plain.path).generate_text(max_length=3)

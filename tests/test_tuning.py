@@ -173,8 +173,19 @@ def test_every_keras_tuner_searches_the_space(kind, tmp_path, monkeypatch):
         assert [c[:2] for c in calls] == [(1, 0), (1, 0), (2, 1)]
     else:
         assert all(c[:2] == (1, 0) for c in calls)
+    # the best model is the best trial's: the best score of all, reproduced on the same
+    # validation data by the model keras-tuner returns, whose architecture is that trial's
+    best_trial = tuner.oracle.get_best_trials(1)[0]
+    assert best_trial.score == max(t.score for t in trials)  # objective: val_accuracy, max
     best = tuner.get_best_models(1)[0]
-    assert best.count_params() > 0
+    accuracy = best.evaluate(tiny_data("classification", "validation"), verbose=0,
+                             return_dict=True)["accuracy"]
+    assert accuracy == pytest.approx(best_trial.score, abs=1e-6)
+    values = {k: v for k, v in best_trial.hyperparameters.values.items()
+              if not k.startswith("tuner/")}
+    rebuilt = rnnzoo.build("classification", **tiny_overrides("classification", **values))
+    assert [w.shape for w in rebuilt.weights] == [w.shape for w in best.weights]
+    assert type(best.get_layer("rnn_1")) is type(rebuilt.get_layer("rnn_1"))
 
 
 @pytest.mark.slow

@@ -354,10 +354,21 @@ def test_non_recurrent_model_reports_layer_norms_and_says_there_is_nothing_to_tr
     for key in ("grad_norm", "grad_norm/hidden", "grad_norm/out"):
         assert len(history.history[key]) == 2 and history.history[key][0] > 0
     assert monitor.history == {} and monitor.summary() == {}
-    total = history.history["grad_norm"][0]
-    parts = history.history["grad_norm/hidden"][0], history.history["grad_norm/out"][0]
-    # per-epoch means of norms: the total is at most the root-sum-square of the parts' means
-    assert total <= np.hypot(*parts) + 1e-6
+    # every measurement: the total norm is the root-sum-square of the layers' norms
+    assert len(monitor.batch_history) == 6  # 2 batches + the epoch end, 2 epochs
+    for record in monitor.batch_history:
+        parts = record["grad_norm/hidden"], record["grad_norm/out"]
+        assert record["grad_norm"] == pytest.approx(np.hypot(*parts), rel=1e-5)
+    # per epoch the logs hold means of norms, and a mean of norms is at least the norm of
+    # the means (Minkowski): the total is at least the root-sum-square of the parts' means
+    for epoch in range(2):
+        records = [r for r in monitor.batch_history if r["epoch"] == epoch]
+        for key in ("grad_norm", "grad_norm/hidden", "grad_norm/out"):
+            assert history.history[key][epoch] == pytest.approx(
+                np.mean([r[key] for r in records]), rel=1e-6)
+        total = history.history["grad_norm"][epoch]
+        parts = history.history["grad_norm/hidden"][epoch], history.history["grad_norm/out"][epoch]
+        assert total >= np.hypot(*parts) * (1 - 1e-6)
     with pytest.raises(ValueError, match=r"There is no .* curve to plot"):
         monitor.plot(ROOT / "unused.png")
 

@@ -111,7 +111,7 @@ def test_builtin_loader_batches():
 
 
 def test_coco_loader_with_mock_data():
-    tfds = pytest.importorskip("tensorflow_datasets")
+    import tensorflow_datasets as tfds  # a hard dependency: a broken install fails here
     with tfds.testing.mock_data(num_examples=6):
         vocab = data.tfds_vocabulary(max_tokens=30)
         ds = rnnzoo.data.load("captioning", "validation", batch_size=4, source="tfds",

@@ -65,7 +65,7 @@ def test_generator_rejects_impossible_settings():
 
 
 def test_tfds_imdb_loader_with_mock_data():
-    tfds = pytest.importorskip("tensorflow_datasets")
+    import tensorflow_datasets as tfds  # a hard dependency: a broken install fails here
     with tfds.testing.mock_data(num_examples=64):
         ds = rnnzoo.data.load("classification", "train", batch_size=16, source="tfds",
                               vocab_size=200, sequence_length=20, adapt_examples=64)

@@ -5,7 +5,7 @@ import pytest
 
 
 def test_tfds_series_is_sorted_in_time_and_windowed():
-    tfds = pytest.importorskip("tensorflow_datasets")
+    import tensorflow_datasets as tfds  # a hard dependency: a broken install fails here
     from rnnzoo.data import regression as data
 
     with tfds.testing.mock_data(num_examples=100):

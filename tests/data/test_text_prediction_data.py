@@ -98,7 +98,7 @@ def _fake_as_dataset(builder, *args, **kwargs):
 
 @pytest.mark.parametrize("split", ["train", "validation", "test"])
 def test_tfds_loader_reads_tiny_shakespeare(split):
-    tfds = pytest.importorskip("tensorflow_datasets")
+    import tensorflow_datasets as tfds  # a hard dependency: a broken install fails here
     with tfds.testing.mock_data(as_dataset_fn=_fake_as_dataset):
         ds = rnnzoo.data.load("text_prediction", split, 4, source="tfds", sequence_length=8,
                               shuffle=False)
@@ -111,7 +111,7 @@ def test_tfds_loader_reads_tiny_shakespeare(split):
 
 
 def test_tfds_word_level_vocabulary_comes_from_the_train_split():
-    tfds = pytest.importorskip("tensorflow_datasets")
+    import tensorflow_datasets as tfds  # a hard dependency: a broken install fails here
     data._TFDS_VOCAB_CACHE.clear()
     with tfds.testing.mock_data(as_dataset_fn=_fake_as_dataset):
         vocab = data.tfds_vocabulary("word", max_tokens=None)

@@ -129,7 +129,7 @@ def test_builtin_loader_batches():
 
 
 def test_ted_loader_with_mock_data():
-    tfds = pytest.importorskip("tensorflow_datasets")
+    import tensorflow_datasets as tfds  # a hard dependency: a broken install fails here
     with tfds.testing.mock_data(num_examples=24):
         src, tgt = data.tfds_vocabularies(max_tokens=40)
         ds = rnnzoo.data.load("translation", "train", batch_size=8, source="tfds",
@@ -144,7 +144,7 @@ def test_ted_loader_with_mock_data():
 
 
 def test_cli_trains_on_ted_with_the_dataset_vocabularies(tmp_path, capsys):
-    tfds = pytest.importorskip("tensorflow_datasets")
+    import tensorflow_datasets as tfds  # a hard dependency: a broken install fails here
     import json
 
     from rnnzoo.cli import main

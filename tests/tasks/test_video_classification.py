@@ -74,7 +74,8 @@ def test_bad_options_fail_fast(kwargs, match):
 
 def test_wrong_clip_shape_is_refused():
     model = rnnzoo.build("video_classification", units=4, embedding_dim=4)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"'frames'.*incompatible.*expected "
+                                         r"shape=\(None, 8, 32, 32, 1\)"):
         model.predict(np.zeros((1, 4, 32, 32, 1), "float32"), verbose=0)
 
 
@@ -91,8 +92,13 @@ def test_cli_trains_with_a_progress_bar_and_saves(tmp_path, capsys):
     record = json.loads((out / "video_classification_metrics.json").read_text())
     assert 0.0 <= record["test"]["accuracy"] <= 1.0
     assert record["options"]["image_size"] == [16, 16]
-    assert keras.saving.load_model(out / "video_classification.keras").input_shape == (
-        None, 4, 16, 16, 1)
+    loaded = keras.saving.load_model(out / "video_classification.keras")
+    assert loaded.input_shape == (None, 4, 16, 16, 1)
+    # the saved model reproduces the recorded test accuracy on the same test split
+    test = rnnzoo.data.load("video_classification", "test", 8, num_examples=16, frames=4,
+                            image_size=16)
+    accuracy = loaded.evaluate(test, verbose=0, return_dict=True)["accuracy"]
+    assert accuracy == pytest.approx(record["test"]["accuracy"], abs=1e-6)
 
 
 @pytest.mark.slow
