@@ -37,7 +37,7 @@ import keras
 from keras import ops
 
 from rnnzoo import _validation as v
-from rnnzoo.layers.base import CellRNN, input_width
+from rnnzoo.layers.base import CellRNN, finish_call, input_width, start_states
 from rnnzoo.layers.clockwork_schedule import chunked_recurrence
 from rnnzoo.layers.dropout import DropoutMasks
 
@@ -397,32 +397,9 @@ class ClockworkRNN(CellRNN):
 
     def _chunked_call(self, sequences, initial_state, mask, recurrent_mask):
         """``keras.layers.RNN.call`` with the chunked schedule as its loop."""
-        if self.unroll and sequences.shape[1] is None:
-            raise ValueError(  # Keras' own message
-                "Cannot unroll a RNN if the time dimension is undefined. \n"
-                "- If using a Sequential model, specify the time dimension by passing an "
-                "`Input()` as your first layer.\n- If using the functional API, specify the "
-                "time dimension by passing a `shape` or `batch_shape` argument to your `Input()`.")
-        if initial_state is None:
-            initial_state = self.states if self.stateful else self.get_initial_state(
-                batch_size=ops.shape(sequences)[0])
-        if self.stateful:
-            expected, actual = self.states[0].shape[0], sequences.shape[0]
-            if actual is not None and actual != expected:
-                raise ValueError(
-                    "If an RNN is stateful, the batch size of the input sequences must be the "
-                    f"same as the batch size of the initial state. \n- Expected batch size: "
-                    f"{expected}\n- Received batch size: {actual}")
-        initial_state = [ops.convert_to_tensor(s, dtype=self.cell.compute_dtype)
-                         for s in initial_state]
+        states = start_states(self, sequences, initial_state)
         last, outputs, states = chunked_recurrence(
-            self.cell, sequences, initial_state, mask, recurrent_mask,
+            self.cell, sequences, states, mask, recurrent_mask,
             go_backwards=self.go_backwards, return_sequences=self.return_sequences,
             zero_output_for_mask=self.zero_output_for_mask)
-        states = [ops.cast(s, self.compute_dtype) for s in states]
-        if self.stateful:
-            for variable, state in zip(self.states, states):
-                variable.assign(state)
-        output = ops.cast(outputs if self.return_sequences else last, self.compute_dtype)
-        return (output, *states) if self.return_state else output
-
+        return finish_call(self, last, outputs, states)
