@@ -22,6 +22,13 @@ other activations, ``GRU(reset_after=False)``, ``implementation=1``, other
 backends, and a GPU with ``use_cudnn`` not False (Keras' cuDNN kernel is
 faster there). :meth:`FastRNNMixin.fast_path_blocker` says which applies.
 
+Speed. On the 2-core CPU this was measured on (tools/bench_layers.py), the
+fast loop is no faster than Keras' own: a small layer's time goes to the loop's
+cost per step and per op (both executors), which hoisting does not reduce, and
+under XLA Keras' loop is faster still. So the cell table keeps Keras' layers;
+these classes are an opt-in (``register_cell`` or direct use) that keeps
+Keras' weights, outputs and gradients.
+
 Attribute ``step_by_step`` (default False): when True the layer runs Keras'
 per-step loop (same outputs); the gradient monitor's probe sets it while it
 traces every step, as for :class:`~rnnzoo.layers.ClockworkRNN`.

@@ -28,6 +28,7 @@ from keras import ops
 __all__ = ["lstm_sequence", "gru_sequence", "simple_rnn_sequence"]
 
 
+
 def _upstream(args, outputs):
     """The output gradients as a tuple (TensorFlow passes them apart, JAX as one tuple).
 
@@ -60,23 +61,28 @@ def _keep(mask, new, old):
 
 
 def _scan(step, init, xs, mask, reverse=False):
-    """``keras.ops.scan`` over ``xs`` with the mask as one more input column.
+    """The steps of ``step`` over ``xs``: ``(last state, states stacked over time)``.
 
-    keras.ops.scan on TensorFlow takes one input tensor of unknown length and
-    needs each step's output shaped like the carry, so the mask travels as the
-    last column of ``xs`` and the steps return their carry.
+    ``step(state, x_t, m_t) -> state`` (tuples of ``(batch, n)`` tensors;
+    ``m_t`` is ``(batch, 1)`` or None). keras.ops.scan on TensorFlow takes one
+    input tensor of unknown length and needs each step's output shaped like the
+    carry, so the mask travels as the last column of ``xs`` and the steps
+    output their state. (Unrolling several steps per iteration measured no
+    faster on TensorFlow and slower under XLA.)
     """
     if mask is not None:
         xs = ops.concatenate([xs, ops.cast(mask, xs.dtype)], axis=-1)
         width = xs.shape[-1] - 1
 
         def body(carry, inputs):
-            return step(carry, inputs[..., :width], inputs[..., width:])
+            state = step(carry, inputs[:, :width], inputs[:, width:])
+            return state, state
     else:
         def body(carry, inputs):
-            return step(carry, inputs, None)
+            state = step(carry, inputs, None)
+            return state, state
 
-    return ops.scan(body, init, xs, reverse=reverse)
+    return ops.scan(body, tuple(init), xs, reverse=reverse)
 
 
 # --------------------------------------------------------------------------- LSTM
@@ -94,9 +100,11 @@ def _lstm_step(u, keep_gates):
         s = ops.sigmoid(z_t + ops.matmul(h, u))
         i, f, g, o = ops.split(s, 4, axis=-1)
         c_new = f * c + i * (2 * g - 1)
-        h_new = o * ops.tanh(c_new)
-        out = (_keep(m_t, h_new, h), _keep(m_t, c_new, c)) + ((s,) if keep_gates else ())
-        return out, out
+        tanh_c = ops.tanh(c_new)
+        h_new = o * tanh_c
+        out = (_keep(m_t, h_new, h), _keep(m_t, c_new, c))
+        # what the backward pass reads: the gates and tanh(c_t)
+        return out + (ops.concatenate([s, tanh_c], axis=-1),) if keep_gates else out
 
     return step
 
@@ -114,15 +122,16 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias=None, mask=None, *,
             automatic differentiation of the loop (cheaper forward pass).
 
     Returns:
-        ``(h, c)``: the state sequences ``(steps, batch, units)``.
+        ``(h, c_last)``: the state sequence ``(steps, batch, units)`` and the
+        last cell state ``(batch, units)``.
     """
     units = h0.shape[-1]
     scale = _lstm_scale(units, x.dtype)
     z = _project(x, kernel * scale, None if bias is None else bias * scale)
     u = recurrent_kernel * scale
     if not hand_gradient:
-        _, (hs, cs) = _scan(_lstm_step(u, keep_gates=False), (h0, c0), z, mask)
-        return hs, cs
+        (_, c_last), (hs, _) = _scan(_lstm_step(u, keep_gates=False), (h0, c0), z, mask)
+        return hs, c_last
     if mask is None:
         return _lstm_core(units)(z, h0, c0, u)
     return _lstm_core(units, masked=True)(z, h0, c0, u, mask)
@@ -131,25 +140,23 @@ def lstm_sequence(x, h0, c0, kernel, recurrent_kernel, bias=None, mask=None, *,
 def _lstm_core(units, masked=False):
     @ops.custom_gradient
     def core(z, h0, c0, u, mask=None):
-        init = (h0, c0, ops.zeros_like(z[0]))
-        _, (hs, cs, gates) = _scan(_lstm_step(u, keep_gates=True), init, z, mask)
+        init = (h0, c0, ops.zeros((ops.shape(h0)[0], 5 * units), dtype=z.dtype))
+        (_, c_last, _), (hs, cs, saved) = _scan(_lstm_step(u, keep_gates=True), init, z, mask)
 
         def grad(*args, **kwargs):
-            d_hs, d_cs = _upstream(args, (hs, cs))
-            # The gates, the cell before and after, the output gradients, per step.
-            xs = ops.concatenate([gates, cs, _previous(cs, c0), d_hs, d_cs], axis=-1)
+            d_hs, d_c_last = _upstream(args, (hs, c_last))
+            # per step: the gates, tanh(c_t), c_{t-1} and the gradient reaching h_t from outside
+            xs = ops.concatenate([saved, _previous(cs, c0), d_hs], axis=-1)
             u_t = ops.transpose(u)
-            cut = [4 * units, 5 * units, 6 * units, 7 * units]
 
             def back(carry, inputs, m_t):
-                dh, dc = carry[0], carry[1]
-                s, c, c_prev, d_h, d_c = ops.split(inputs, cut, axis=-1)
+                dh = carry[0] + inputs[:, 6 * units:]
+                dc = carry[1]
+                s, tanh_c, c_prev = ops.split(inputs[:, :6 * units], [4 * units, 5 * units],
+                                              axis=-1)
                 i, f, g, o = ops.split(s, 4, axis=-1)
-                dh = dh + d_h
-                dc = dc + d_c
                 dh_new = dh if m_t is None else dh * m_t
                 dc_new = dc if m_t is None else dc * m_t
-                tanh_c = ops.tanh(c)
                 dc_new = dc_new + dh_new * o * (1 - tanh_c * tanh_c)
                 # d/ds of (i, f, g, o), then d/da = d/ds·s(1 - s) with a the scaled pre-activation
                 ds = ops.concatenate([dc_new * (2 * g - 1), dc_new * c_prev, 2 * dc_new * i,
@@ -158,18 +165,18 @@ def _lstm_core(units, masked=False):
                 dh_prev = ops.matmul(dz, u_t)
                 dc_prev = dc_new * f
                 if m_t is not None:
-                    dh_prev = dh_prev + dh * (1 - m_t)
+                    dh_prev = dh_prev + (dh - dh_new)
                     dc_prev = dc_prev + dc * (1 - m_t)
-                out = (dh_prev, dc_prev, dz)
-                return out, out
+                return (dh_prev, dc_prev, dz)
 
-            init = (ops.zeros_like(h0), ops.zeros_like(c0), ops.zeros_like(z[0]))
+            init = (ops.zeros_like(h0), d_c_last, ops.zeros((ops.shape(h0)[0], 4 * units),
+                                                           dtype=z.dtype))
             (dh0, dc0, _), (_, _, dz) = _scan(back, init, xs, mask, reverse=True)
             du = _outer_sum(_previous(hs, h0), dz)
             grads = (dz, dh0, dc0, du)
             return grads + (ops.zeros_like(mask),) if masked else grads
 
-        return (hs, cs), grad
+        return (hs, c_last), grad
 
     return core
 
@@ -191,7 +198,7 @@ def _gru_step(u, recurrent_bias, units, keep_gates):
         out = (_keep(m_t, h_new, h),)
         if keep_gates:
             out += (ops.concatenate([zr, candidate, r_h], axis=-1),)
-        return out, out
+        return out
 
     return step
 
@@ -249,7 +256,7 @@ def _gru_core(units, masked=False):
                 if m_t is not None:
                     dh_prev = dh_prev + dh * (1 - m_t)
                 out = (dh_prev, ops.concatenate([d_rec, d_cand], axis=-1))
-                return out, out
+                return out
 
             init = (ops.zeros_like(h0), ops.zeros((ops.shape(h0)[0], 4 * units), dtype=z.dtype))
             (dh0, _), (_, d_all) = _scan(back, init, xs, mask, reverse=True)
@@ -273,7 +280,7 @@ def _simple_step(u):
         h = carry[0]
         h_new = ops.tanh(z_t + ops.matmul(h, u))
         out = (_keep(m_t, h_new, h),)
-        return out, out
+        return out
 
     return step
 
@@ -320,7 +327,7 @@ def _simple_core(masked=False):
                 if m_t is not None:
                     dh_prev = dh_prev + dh * (1 - m_t)
                 out = (dh_prev, da)
-                return out, out
+                return out
 
             init = (ops.zeros_like(h0), ops.zeros_like(h0))
             (dh0, _), (_, da) = _scan(back, init, xs, mask, reverse=True)

@@ -34,6 +34,6 @@ class LSTM(FastRNNMixin, keras.layers.LSTM):
 
     def _run(self, x, states, mask, hand_gradient):
         kernel, recurrent_kernel, bias = self._weights()
-        hs, cs = fused_loops.lstm_sequence(x, states[0], states[1], kernel, recurrent_kernel,
+        hs, c_last = fused_loops.lstm_sequence(x, states[0], states[1], kernel, recurrent_kernel,
                                            bias, mask, hand_gradient=hand_gradient)
-        return hs, [hs[-1], cs[-1]]
+        return hs, [hs[-1], c_last]

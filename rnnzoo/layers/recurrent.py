@@ -5,8 +5,7 @@ same ``cell``, ``units``, ``depth``, ``bidirectional`` and ``dropout`` options:
 
 | cell | layer | recurrent |
 |---|---|---|
-| ``"lstm"``, ``"gru"``, ``"simple"`` | :class:`~rnnzoo.layers.LSTM`, ``GRU``, ``SimpleRNN``: Keras' layers with a faster loop (same weights and outputs; Keras' own loop on a GPU, for cuDNN) | yes |
-| ``"keras_lstm"``, ``"keras_gru"``, ``"keras_simple"`` | Keras' own ``LSTM``, ``GRU``, ``SimpleRNN``, unchanged (the reference) | yes |
+| ``"lstm"``, ``"gru"``, ``"simple"`` | Keras' own ``LSTM``, ``GRU``, ``SimpleRNN``, unchanged | yes |
 | ``"abc"`` | :class:`~rnnzoo.layers.ABCSimpleRNN` (explicit A/B/C weights) | yes |
 | ``"clockwork"`` | :class:`~rnnzoo.layers.ClockworkRNN` (Koutnik et al. 2014) | yes |
 | ``"feedforward"`` | :class:`~rnnzoo.layers.FeedForward` (per-step ``Dense``, masked mean) | no |
@@ -37,9 +36,6 @@ from rnnzoo import _validation as v
 from rnnzoo.layers.abc_rnn import ABCSimpleRNN
 from rnnzoo.layers.clockwork import ClockworkRNN
 from rnnzoo.layers.feedforward import FeedForward
-from rnnzoo.layers.gru import GRU
-from rnnzoo.layers.lstm import LSTM
-from rnnzoo.layers.simple_rnn import SimpleRNN
 
 __all__ = [
     "CellSpec",
@@ -131,21 +127,19 @@ def _keras_factory(layer_cls):
         return layer_cls(units, return_sequences=return_sequences, return_state=return_state,
                          dropout=dropout, go_backwards=go_backwards, name=name, **kw)
 
-    factory.__name__ = f"{layer_cls.__module__.split('.')[0]}_{layer_cls.__name__.lower()}_factory"
+    factory.__name__ = f"{layer_cls.__name__.lower()}_factory"
     return factory
 
 
-# rnnzoo's LSTM, GRU and SimpleRNN: Keras' layers (weights, config, outputs) with a faster
-# loop; measured in tools/bench_speed.py. Keras' own stay selectable as the reference.
-register_cell("lstm", _keras_factory(LSTM))
-register_cell("gru", _keras_factory(GRU))
-register_cell("simple", _keras_factory(SimpleRNN))
+# Keras' own layers: rnnzoo.layers.LSTM/GRU/SimpleRNN (same weights, hoisted projection,
+# hand-written backward pass) measured no faster on CPU (tools/bench_layers.py), so the
+# table keeps Keras'; register_cell("lstm", ...) elsewhere would switch every task.
+register_cell("lstm", _keras_factory(keras.layers.LSTM))
+register_cell("gru", _keras_factory(keras.layers.GRU))
+register_cell("simple", _keras_factory(keras.layers.SimpleRNN))
 register_cell("abc", _keras_factory(ABCSimpleRNN))  # y = h by default: what SimpleRNN computes
 # Default modules: the largest g of 8, 4, 2, 1 dividing units, periods 1, 2, ..., 2^(g-1).
 register_cell("clockwork", _keras_factory(ClockworkRNN))
-register_cell("keras_lstm", _keras_factory(keras.layers.LSTM))
-register_cell("keras_gru", _keras_factory(keras.layers.GRU))
-register_cell("keras_simple", _keras_factory(keras.layers.SimpleRNN))
 register_cell(FEEDFORWARD, _keras_factory(FeedForward), recurrent=False)
 
 
