@@ -5,15 +5,16 @@ rounds, medians):
 
 - **tasks**: training samples/s of every task's default model
   (``rnnzoo.build(task)``, on its built-in data's batches) against the same
-  network in plain Keras: the model built with Keras' own layer for its cell
-  (``cell="keras_lstm"``, ...) compiled with Keras' defaults (``"adam"``, no
-  gradient clipping, ``jit_compile="auto"``) and the same loss and metrics;
+  network in plain Keras: the same layers (the zoo's defaults are Keras' own
+  recurrent layers) compiled with Keras' defaults (``"adam"``, no gradient
+  clipping, ``jit_compile="auto"``) and the same loss and metrics;
 - **clockwork**: ``ClockworkRNN(256)`` (8 modules) against Keras'
   ``SimpleRNN(256)``, training and inference (batch 64, 100 steps, 32 features);
 - **peak**: ``LSTM(256)`` training at batch 128 (100 steps, 32 features) in
   GFLOP/s (matrix products only: ``3 × 2·B·T·(F + U)·4U`` per batch, forward
   and backward), against the best numpy GEMM rate on the shapes of those
-  products, measured in the same run (for rnnzoo's LSTM and Keras');
+  products, measured in the same run (Keras' LSTM, which the zoo's ``"lstm"``
+  cell is, and the opt-in :class:`rnnzoo.layers.LSTM`);
 - **generation**: the rows of ``tools/bench_generation.py`` (``rows(quick)``),
   when that file exists.
 
@@ -39,9 +40,6 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-
-KERAS_CELL = {"lstm": "keras_lstm", "gru": "keras_gru", "simple": "keras_simple"}
-
 
 def _interleaved(variants: dict, rounds: int) -> dict:
     """``{name: [rate per round]}``: each variant's ``fn() -> units done`` timed in turns."""
@@ -79,13 +77,12 @@ def _batches(task: str, n: int):
 
 
 def _plain_keras_twin(task: str, model):
-    """The task's default network with Keras' own recurrent layers, compiled with Keras' defaults."""
+    """The task's default network compiled with Keras' defaults (same loss and metrics)."""
     import keras
 
     import rnnzoo
 
-    cell = rnnzoo.registry.get(task).defaults["cell"]
-    twin = rnnzoo.build(task, cell=KERAS_CELL.get(cell, cell))
+    twin = rnnzoo.build(task)
     config = model.get_compile_config()
     metrics = [keras.saving.deserialize_keras_object(m) for m in config.get("metrics") or []]
     twin.compile(optimizer="adam", loss=keras.saving.deserialize_keras_object(config["loss"]),
@@ -93,8 +90,25 @@ def _plain_keras_twin(task: str, model):
     return twin
 
 
-def task_rows(quick: bool, rounds: int) -> list[dict]:
-    """Every task's default model against its plain-Keras twin (training samples/s)."""
+def _with_xla(model):
+    """``model`` compiled again as it was, with ``jit_compile=True``."""
+    import keras
+
+    config = model.get_compile_config()
+    model.compile(
+        optimizer=keras.optimizers.deserialize(config["optimizer"]),
+        loss=keras.saving.deserialize_keras_object(config["loss"]),
+        metrics=[keras.saving.deserialize_keras_object(m) for m in config.get("metrics") or []]
+        or None,
+        jit_compile=True)
+    return model
+
+
+def task_rows(quick: bool, rounds: int, xla: bool = False) -> list[dict]:
+    """Every task's default model against its plain-Keras twin (training samples/s).
+
+    With ``xla``, also the default model compiled with ``jit_compile=True``.
+    """
     import rnnzoo
 
     rows = []
@@ -103,14 +117,22 @@ def task_rows(quick: bool, rounds: int) -> list[dict]:
         zoo = rnnzoo.build(task)
         twin = _plain_keras_twin(task, zoo)
         variants = {"rnnzoo": _trainer(zoo, batches), "keras": _trainer(twin, batches)}
+        if xla:
+            variants["rnnzoo xla"] = _trainer(_with_xla(rnnzoo.build(task)), batches)
         for fn in variants.values():  # trace and warm up
             fn()
         rates = _interleaved(variants, rounds)
-        rnn, base = statistics.median(rates["rnnzoo"]), statistics.median(rates["keras"])
-        rows.append({"section": "tasks", "what": f"{task} default model, training",
-                     "rnnzoo": rnn, "baseline": base, "ratio": rnn / base,
-                     "unit": "samples/s", "baseline_is": "same network, Keras layers and "
-                     "compile defaults"})
+        base = statistics.median(rates["keras"])
+        for name in variants:
+            if name == "keras":
+                continue
+            rate = statistics.median(rates[name])
+            rows.append({"section": "tasks", "what": f"{task} default model, training"
+                                                     + (", jit_compile=True" if "xla" in name
+                                                        else ""),
+                         "rnnzoo": rate, "baseline": base, "ratio": rate / base,
+                         "unit": "samples/s", "baseline_is": "same network, Keras' compile "
+                         "defaults"})
     return rows
 
 
@@ -214,7 +236,7 @@ def peak_rows(quick: bool, rounds: int, units: int = 256, batch: int = 128) -> l
     for name in models:
         rate = statistics.median(timed[name]) * flops_per_sample / 1e9
         rows.append({"section": "peak",
-                     "what": f"{'rnnzoo' if name == 'rnnzoo' else 'Keras'} LSTM({units}) "
+                     "what": f"{'rnnzoo.layers' if name == 'rnnzoo' else 'keras.layers'}.LSTM({units}) "
                              f"training, batch {batch}: share of numpy's GEMM peak",
                      "rnnzoo": rate, "baseline": peak, "ratio": rate / peak, "unit": "GFLOP/s",
                      "baseline_is": f"numpy GEMM, best of {rounds} rounds on the LSTM's shapes "
@@ -248,6 +270,8 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     parser.add_argument("--rounds", type=int, default=None, help="timed rounds (default 5, quick 2)")
+    parser.add_argument("--xla", action="store_true",
+                        help="tasks: also time each default model with jit_compile=True")
     parser.add_argument("--sections", nargs="+", default=["tasks", "clockwork", "peak",
                                                           "generation"])
     parser.add_argument("--out", default=os.path.join(ROOT, "tools", "results",
@@ -262,7 +286,7 @@ def main(argv=None) -> None:
     load_before = os.getloadavg()
     rows, notes = [], []
     if "tasks" in args.sections:
-        rows += task_rows(args.quick, rounds)
+        rows += task_rows(args.quick, rounds, args.xla)
     if "clockwork" in args.sections:
         rows += clockwork_rows(args.quick, rounds)
     if "peak" in args.sections:

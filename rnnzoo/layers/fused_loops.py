@@ -40,8 +40,12 @@ def _upstream(args, outputs):
 
 
 def _project(x, kernel, bias):
-    """``x·kernel + bias`` over every step: one matrix product."""
-    z = ops.matmul(x, kernel)
+    """``x·kernel + bias`` over every step: one 2-D matrix product.
+
+    (A 3-D product is a batched one, whose weight gradient sums per-step products.)
+    """
+    z = ops.matmul(ops.reshape(x, (-1, x.shape[-1])), kernel)
+    z = ops.reshape(z, (ops.shape(x)[0], ops.shape(x)[1], kernel.shape[-1]))
     return z if bias is None else z + bias
 
 
