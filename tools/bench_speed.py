@@ -1,7 +1,8 @@
 """rnnzoo's speed in one table: its models against the same networks in plain Keras.
 
 One run measures, as ratios within the run (variants timed in turns, several
-rounds, medians):
+rounds, medians of wall-clock rates; the ratio of CPU-time rates beside them,
+which neighbours on shared cores disturb less):
 
 - **tasks**: training samples/s of every task's default model
   (``rnnzoo.build(task)``, on its built-in data's batches) against the same
@@ -41,15 +42,32 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-def _interleaved(variants: dict, rounds: int) -> dict:
-    """``{name: [rate per round]}``: each variant's ``fn() -> units done`` timed in turns."""
+def _interleaved(variants: dict, rounds: int, cpu: dict | None = None) -> dict:
+    """``{name: [rate per round]}``: each variant's ``fn() -> units done`` timed in turns.
+
+    Rates are per second of wall-clock time; ``cpu``, if given, receives the
+    same per second of this process's CPU time (all threads), which other
+    processes sharing the cores disturb less.
+    """
     rates = {name: [] for name in variants}
     for _ in range(rounds):
         for name, fn in variants.items():
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             done = fn()
             rates[name].append(done / (time.perf_counter() - start))
+            if cpu is not None:
+                cpu.setdefault(name, []).append(done / (time.process_time() - start_cpu))
     return rates
+
+
+def _row(section, what, rates, cpu, name, base, unit, baseline_is, scale=1.0):
+    """A table row: medians of ``rates[name]`` against ``rates[base]`` (wall and CPU time)."""
+    rate = statistics.median(rates[name]) * scale
+    base_rate = statistics.median(rates[base]) * scale
+    cpu_ratio = statistics.median(cpu[name]) / statistics.median(cpu[base])
+    return {"section": section, "what": what, "rnnzoo": rate, "baseline": base_rate,
+            "ratio": rate / base_rate, "ratio_cpu_time": cpu_ratio, "unit": unit,
+            "baseline_is": baseline_is}
 
 
 def _trainer(model, batches):
@@ -121,18 +139,14 @@ def task_rows(quick: bool, rounds: int, xla: bool = False) -> list[dict]:
             variants["rnnzoo xla"] = _trainer(_with_xla(rnnzoo.build(task)), batches)
         for fn in variants.values():  # trace and warm up
             fn()
-        rates = _interleaved(variants, rounds)
-        base = statistics.median(rates["keras"])
+        cpu = {}
+        rates = _interleaved(variants, rounds, cpu)
         for name in variants:
-            if name == "keras":
-                continue
-            rate = statistics.median(rates[name])
-            rows.append({"section": "tasks", "what": f"{task} default model, training"
-                                                     + (", jit_compile=True" if "xla" in name
-                                                        else ""),
-                         "rnnzoo": rate, "baseline": base, "ratio": rate / base,
-                         "unit": "samples/s", "baseline_is": "same network, Keras' compile "
-                         "defaults"})
+            if name != "keras":
+                what = f"{task} default model, training" + (
+                    ", jit_compile=True" if "xla" in name else "")
+                rows.append(_row("tasks", what, rates, cpu, name, "keras", "samples/s",
+                                 "same network, Keras' compile defaults"))
     return rows
 
 
@@ -179,33 +193,52 @@ def clockwork_rows(quick: bool, rounds: int, units: int = 256) -> list[dict]:
         variants[f"{name} infer"] = infer
     for fn in variants.values():
         fn()
-    rates = _interleaved(variants, rounds)
+    cpu = {}
+    rates = _interleaved(variants, rounds, cpu)
     rows = []
     for phase in ("train", "infer"):
-        cw, base = (statistics.median(rates[f"{n} {phase}"]) for n in ("clockwork", "simple"))
-        rows.append({"section": "clockwork",
-                     "what": f"ClockworkRNN({units}, g=8) vs SimpleRNN({units}), "
-                             f"{'training' if phase == 'train' else 'inference'}",
-                     "rnnzoo": cw, "baseline": base, "ratio": cw / base, "unit": "samples/s",
-                     "baseline_is": "keras.layers.SimpleRNN"})
+        rows.append(_row("clockwork", f"ClockworkRNN({units}, g=8) vs SimpleRNN({units}), "
+                         f"{'training' if phase == 'train' else 'inference'}", rates, cpu,
+                         f"clockwork {phase}", f"simple {phase}", "samples/s",
+                         "keras.layers.SimpleRNN"))
     return rows
 
 
 def _gemm_rate(shapes, seconds=0.2) -> float:
-    """numpy's best float32 GEMM rate (GFLOP/s) over ``shapes`` ``(m, k, n)``."""
+    """numpy's best float32 GEMM rate (GFLOP/s) over ``shapes`` ``(m, k, n)``.
+
+    Measured with numpy's default threads and, when threadpoolctl is
+    installed, with one thread too (a BLAS using both cores can collapse when
+    other processes share them); the best of all counts.
+    """
     import numpy as np
 
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # the default threads only
+        threadpool_limits = None
+    limits = [None, 1] if threadpool_limits is not None else [None]
     best = 0.0
-    for m, k, n in shapes:
-        a = np.random.default_rng(0).random((m, k), dtype="float32")
-        b = np.random.default_rng(1).random((k, n), dtype="float32")
-        a @ b
-        start, reps = time.perf_counter(), 0
-        while time.perf_counter() - start < seconds:
-            a @ b
-            reps += 1
-        best = max(best, 2 * m * k * n * reps / (time.perf_counter() - start) / 1e9)
+    for limit in limits:
+        for m, k, n in shapes:
+            a = np.random.default_rng(0).random((m, k), dtype="float32")
+            b = np.random.default_rng(1).random((k, n), dtype="float32")
+            with threadpool_limits(limit) if limit else _nothing():
+                a @ b
+                start, reps = time.perf_counter(), 0
+                while time.perf_counter() - start < seconds:
+                    a @ b
+                    reps += 1
+                best = max(best, 2 * m * k * n * reps / (time.perf_counter() - start) / 1e9)
     return best
+
+
+class _nothing:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
 
 
 def peak_rows(quick: bool, rounds: int, units: int = 256, batch: int = 128) -> list[dict]:
@@ -233,12 +266,13 @@ def peak_rows(quick: bool, rounds: int, units: int = 256, batch: int = 128) -> l
         gemm.append(_gemm_rate(shapes, 0.05 if quick else 0.2))
     peak = max(gemm)
     rows = []
-    for name in models:
+    for name in ("keras", "rnnzoo"):
         rate = statistics.median(timed[name]) * flops_per_sample / 1e9
         rows.append({"section": "peak",
-                     "what": f"{'rnnzoo.layers' if name == 'rnnzoo' else 'keras.layers'}.LSTM({units}) "
+                     "what": f"{'rnnzoo' if name == 'rnnzoo' else 'keras'}.layers.LSTM({units}) "
                              f"training, batch {batch}: share of numpy's GEMM peak",
-                     "rnnzoo": rate, "baseline": peak, "ratio": rate / peak, "unit": "GFLOP/s",
+                     "rnnzoo": rate, "baseline": peak, "ratio": rate / peak,
+                     "ratio_cpu_time": None, "unit": "GFLOP/s",
                      "baseline_is": f"numpy GEMM, best of {rounds} rounds on the LSTM's shapes "
                                     f"(median {statistics.median(gemm):.1f})"})
     return rows
@@ -258,11 +292,13 @@ def generation_rows(quick: bool) -> tuple[list[dict], str | None]:
 
 def table(rows: list[dict]) -> str:
     """A Markdown table of the rows."""
-    lines = ["| section | what | rnnzoo | baseline | ratio | unit |",
-             "|---|---|---:|---:|---:|---|"]
+    lines = ["| section | what | rnnzoo | baseline | ratio | ratio (CPU time) | unit |",
+             "|---|---|---:|---:|---:|---:|---|"]
     for r in rows:
+        cpu = r.get("ratio_cpu_time")
         lines.append(f"| {r['section']} | {r['what']} | {r['rnnzoo']:,.1f} | "
-                     f"{r['baseline']:,.1f} | {r['ratio']:.2f}x | {r['unit']} |")
+                     f"{r['baseline']:,.1f} | {r['ratio']:.2f}x | "
+                     f"{'' if cpu is None else f'{cpu:.2f}x'} | {r['unit']} |")
     return "\n".join(lines)
 
 
