@@ -1,6 +1,8 @@
 """Training and inference throughput of rnnzoo's custom recurrent layers against Keras' own.
 
-Measures ``ABCSimpleRNN``, ``ClockworkRNN``, ``SimpleRNN``, ``LSTM`` and ``GRU``
+Measures ``ABCSimpleRNN``, ``ClockworkRNN``, Keras' ``SimpleRNN``, ``LSTM`` and
+``GRU`` and rnnzoo's ``LSTM``/``GRU``/``SimpleRNN`` (Keras' layers with the
+hoisted projection and hand-written backward pass, :mod:`rnnzoo.layers.fast_rnn`)
 at equal ``units`` in one run, each as ``Input(steps, features) -> layer ->
 Dense(1)`` trained with Adam on MSE, and prints samples/s and the ratio to
 ``keras.layers.SimpleRNN`` of the same width. The models are timed in turns,
@@ -28,6 +30,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 def _layers(units: int):
     import keras
 
+    from rnnzoo import layers
     from rnnzoo.layers import ABCSimpleRNN, ClockworkRNN
     from rnnzoo.layers.clockwork import default_num_modules
 
@@ -38,6 +41,9 @@ def _layers(units: int):
         f"ClockworkRNN(g={g})": lambda: ClockworkRNN(units),
         "LSTM": lambda: keras.layers.LSTM(units),
         "GRU": lambda: keras.layers.GRU(units),
+        "rnnzoo SimpleRNN": lambda: layers.SimpleRNN(units),
+        "rnnzoo LSTM": lambda: layers.LSTM(units),
+        "rnnzoo GRU": lambda: layers.GRU(units),
     }
 
 

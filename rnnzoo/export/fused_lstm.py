@@ -23,8 +23,10 @@ __all__ = ["fusable_lstm", "with_fused_lstms", "FusedLSTM"]
 def fusable_lstm(layer) -> bool:
     """Whether ``layer`` maps onto TFLite's fused ``UNIDIRECTIONAL_SEQUENCE_LSTM``.
 
-    Keras' own LSTM with its default activations, a bias, forward in time,
-    without ``return_state`` (the fused op does not return the final cell state).
+    Keras' own LSTM (or a subclass computing exactly it, marked
+    ``keras_layer = keras.layers.LSTM``: rnnzoo's LSTM) with its default
+    activations, a bias, forward in time, without ``return_state`` (the fused
+    op does not return the final cell state).
 
     Args:
         layer: any Keras layer.
@@ -32,7 +34,7 @@ def fusable_lstm(layer) -> bool:
     Returns:
         True if the layer can be written as the fused op.
     """
-    if type(layer) is not keras.layers.LSTM:
+    if getattr(type(layer), "keras_layer", type(layer)) is not keras.layers.LSTM:
         return False
     cell = layer.cell
     return (

@@ -1,12 +1,16 @@
 """Recurrent layers, the cell table and the recurrent block.
 
-Keras' built-in ``SimpleRNN``, ``LSTM``, ``GRU`` and ``Bidirectional`` are used
-as they are; rnnzoo adds only the layers Keras lacks, one family per module:
+Keras' built-in ``SimpleRNN``, ``LSTM``, ``GRU`` and ``Bidirectional`` are the
+reference; rnnzoo adds the layers Keras lacks and a faster loop for Keras' own,
+one family per module:
 
 - :mod:`~rnnzoo.layers.abc_rnn`: the explicit A/B/C simple RNN (cell + RNN wrapper);
 - :mod:`~rnnzoo.layers.base`: the RNN-wrapper plumbing the A/B/C and Clockwork layers share;
 - :mod:`~rnnzoo.layers.clockwork`: the Clockwork RNN (cell + RNN wrapper), and
   :mod:`~rnnzoo.layers.clockwork_schedule`, its fast chunked loop;
+- :mod:`~rnnzoo.layers.lstm`, :mod:`~rnnzoo.layers.gru`, :mod:`~rnnzoo.layers.simple_rnn`:
+  Keras' ``LSTM``, ``GRU`` and ``SimpleRNN`` with a faster loop (same names, weights and
+  outputs; :mod:`~rnnzoo.layers.fast_rnn`, :mod:`~rnnzoo.layers.fused_loops`);
 - :mod:`~rnnzoo.layers.dropout`: one dropout mask per sequence for these cells
   (public ``keras.random`` only);
 - :mod:`~rnnzoo.layers.feedforward`: the no-recurrence baseline with the same interface;
@@ -18,6 +22,8 @@ as they are; rnnzoo adds only the layers Keras lacks, one family per module:
 from rnnzoo.layers.abc_rnn import ABCSimpleRNN, ABCSimpleRNNCell
 from rnnzoo.layers.clockwork import ClockworkRNN, ClockworkRNNCell
 from rnnzoo.layers.feedforward import FeedForward
+from rnnzoo.layers.gru import GRU
+from rnnzoo.layers.lstm import LSTM
 from rnnzoo.layers.recurrent import (
     CellSpec,
     available_cells,
@@ -30,6 +36,7 @@ from rnnzoo.layers.recurrent import (
     state_sizes,
     unregister_cell,
 )
+from rnnzoo.layers.simple_rnn import SimpleRNN
 from rnnzoo.layers.walk import iter_layers, recurrent_layers
 
 __all__ = [
@@ -39,6 +46,9 @@ __all__ = [
     "ClockworkRNN",
     "ClockworkRNNCell",
     "FeedForward",
+    "GRU",
+    "LSTM",
+    "SimpleRNN",
     "available_cells",
     "get_cell",
     "iter_layers",

@@ -7,6 +7,11 @@ one cell each, and take the cell's arguments next to the RNN ones, as
 arguments, reads the cell's arguments and weights through as attributes of the
 layer, and serialises the layer as its arguments (not as a nested cell).
 Their cells check their input width with :func:`input_width`.
+
+A layer that runs its own loop in place of ``keras.layers.RNN``'s (the
+Clockwork RNN's chunked schedule, :mod:`rnnzoo.layers.fast_rnn`) starts and
+ends its ``call`` as ``keras.layers.RNN.call`` does with
+:func:`start_states` and :func:`finish_call`.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 
 import keras
 
-__all__ = ["CellRNN", "input_width"]
+__all__ = ["CellRNN", "finish_call", "input_width", "start_states"]
 
 _RNN_ARGUMENTS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll")
 
@@ -40,6 +45,65 @@ def input_width(cell: keras.layers.Layer, input_shape) -> int:
             f"Received: input_shape={input_shape}"
         )
     return input_dim
+
+
+def start_states(layer: keras.layers.RNN, sequences, initial_state) -> list:
+    """The states a loop starts from, as ``keras.layers.RNN.call`` prepares them.
+
+    Args:
+        layer: the RNN layer being called.
+        sequences: its input ``(batch, steps, features)``.
+        initial_state: the ``initial_state`` argument (None: the layer's
+            states when ``stateful``, else its cell's initial state).
+
+    Returns:
+        The list of states in the cell's compute dtype.
+
+    Raises:
+        ValueError: with Keras' own messages, for ``unroll`` over an unknown
+            number of steps and for a stateful layer called with another
+            batch size.
+    """
+    if layer.unroll and sequences.shape[1] is None:
+        raise ValueError(  # Keras' own message
+            "Cannot unroll a RNN if the time dimension is undefined. \n"
+            "- If using a Sequential model, specify the time dimension by passing an "
+            "`Input()` as your first layer.\n- If using the functional API, specify the "
+            "time dimension by passing a `shape` or `batch_shape` argument to your `Input()`.")
+    if initial_state is None:
+        initial_state = layer.states if layer.stateful else layer.get_initial_state(
+            batch_size=keras.ops.shape(sequences)[0])
+    if layer.stateful:
+        expected, actual = layer.states[0].shape[0], sequences.shape[0]
+        if actual is not None and actual != expected:
+            raise ValueError(
+                "If an RNN is stateful, the batch size of the input sequences must be the "
+                f"same as the batch size of the initial state. \n- Expected batch size: "
+                f"{expected}\n- Received batch size: {actual}")
+    states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+    return [keras.ops.convert_to_tensor(s, dtype=layer.cell.compute_dtype) for s in states]
+
+
+def finish_call(layer: keras.layers.RNN, last_output, outputs, states: list):
+    """What ``keras.layers.RNN.call`` returns after its loop, stateful states assigned.
+
+    Args:
+        layer: the RNN layer being called.
+        last_output: ``(batch, units)``.
+        outputs: ``(batch, steps, units)`` (only read with ``return_sequences``).
+        states: the final states.
+
+    Returns:
+        The output (``outputs`` or ``last_output``), followed by the states
+        with ``return_state``.
+    """
+    states = [keras.ops.cast(s, layer.compute_dtype) for s in states]
+    if layer.stateful:
+        for variable, state in zip(layer.states, states):
+            variable.assign(state)
+    output = keras.ops.cast(outputs if layer.return_sequences else last_output,
+                            layer.compute_dtype)
+    return (output, *states) if layer.return_state else output
 
 
 class CellRNN(keras.layers.RNN):

@@ -22,11 +22,14 @@ the float exact on endless streams. Because it is state, ``stateful=True``,
 ``initial_state``/``return_state`` and streaming one step at a time continue
 the clock where it stopped.
 
-Speed. With the default power-of-two periods :class:`ClockworkRNN` runs a
-chunked schedule (:mod:`rnnzoo.layers.clockwork_schedule`) whose steps
-multiply only by the columns of their active modules. Other periods use a
-per-step loop with the full matrix product and the active units selected
-(correct, but not faster than a ``SimpleRNN``).
+Speed. With the default power-of-two periods :class:`ClockworkRNN` runs
+schedules (:mod:`rnnzoo.layers.clockwork_schedule`) whose steps multiply only
+by the columns of their active modules: from a fresh state without a mask
+over a known length, a static schedule (nothing selected, the input
+projection before the loop); otherwise (an initial state, stateful, a mask,
+an unknown length) a chunked schedule that handles per-sample clocks and
+masks. Other periods use a per-step loop with the full matrix product and
+the active units selected (correct, but not faster than a ``SimpleRNN``).
 """
 
 from __future__ import annotations
@@ -37,8 +40,8 @@ import keras
 from keras import ops
 
 from rnnzoo import _validation as v
-from rnnzoo.layers.base import CellRNN, input_width
-from rnnzoo.layers.clockwork_schedule import chunked_recurrence
+from rnnzoo.layers.base import CellRNN, finish_call, input_width, start_states
+from rnnzoo.layers.clockwork_schedule import chunked_recurrence, static_recurrence
 from rnnzoo.layers.dropout import DropoutMasks
 
 __all__ = ["ClockworkRNNCell", "ClockworkRNN", "default_num_modules"]
@@ -373,6 +376,9 @@ class ClockworkRNN(CellRNN):
             if input_mask is not None:
                 sequences = sequences * ops.expand_dims(input_mask, 1)
             if cell.prefix_schedule and not self.step_by_step:
+                if (initial_state is None and not self.stateful and mask is None
+                        and sequences.shape[1] is not None):
+                    return self._static_call(sequences, recurrent_mask)
                 return self._chunked_call(sequences, initial_state, mask, recurrent_mask)
             # Other periods: Keras' per-step loop over every step's input projection
             # (one matmul), with the recurrent matrix assembled once.
@@ -395,34 +401,19 @@ class ClockworkRNN(CellRNN):
             )
         return states
 
+    def _static_call(self, sequences, recurrent_mask):
+        """``keras.layers.RNN.call`` from a fresh state without a mask: the static schedule."""
+        start_states(self, sequences, None)  # Keras' checks (unroll over an unknown length)
+        last, outputs, states = static_recurrence(
+            self.cell, sequences, recurrent_mask, go_backwards=self.go_backwards,
+            return_sequences=self.return_sequences)
+        return finish_call(self, last, outputs, states)
+
     def _chunked_call(self, sequences, initial_state, mask, recurrent_mask):
         """``keras.layers.RNN.call`` with the chunked schedule as its loop."""
-        if self.unroll and sequences.shape[1] is None:
-            raise ValueError(  # Keras' own message
-                "Cannot unroll a RNN if the time dimension is undefined. \n"
-                "- If using a Sequential model, specify the time dimension by passing an "
-                "`Input()` as your first layer.\n- If using the functional API, specify the "
-                "time dimension by passing a `shape` or `batch_shape` argument to your `Input()`.")
-        if initial_state is None:
-            initial_state = self.states if self.stateful else self.get_initial_state(
-                batch_size=ops.shape(sequences)[0])
-        if self.stateful:
-            expected, actual = self.states[0].shape[0], sequences.shape[0]
-            if actual is not None and actual != expected:
-                raise ValueError(
-                    "If an RNN is stateful, the batch size of the input sequences must be the "
-                    f"same as the batch size of the initial state. \n- Expected batch size: "
-                    f"{expected}\n- Received batch size: {actual}")
-        initial_state = [ops.convert_to_tensor(s, dtype=self.cell.compute_dtype)
-                         for s in initial_state]
+        states = start_states(self, sequences, initial_state)
         last, outputs, states = chunked_recurrence(
-            self.cell, sequences, initial_state, mask, recurrent_mask,
+            self.cell, sequences, states, mask, recurrent_mask,
             go_backwards=self.go_backwards, return_sequences=self.return_sequences,
             zero_output_for_mask=self.zero_output_for_mask)
-        states = [ops.cast(s, self.compute_dtype) for s in states]
-        if self.stateful:
-            for variable, state in zip(self.states, states):
-                variable.assign(state)
-        output = ops.cast(outputs if self.return_sequences else last, self.compute_dtype)
-        return (output, *states) if self.return_state else output
-
+        return finish_call(self, last, outputs, states)

@@ -12,6 +12,16 @@ Masks (any pattern) and per-sample clocks are handled by gathering every
 sample's kept steps into clock-aligned slots before the loop and gathering
 the results back after it. :class:`~rnnzoo.layers.ClockworkRNN` calls it from
 its ``call``; other periods use the cell's per-step loop.
+
+:func:`static_recurrence` is the common case's faster schedule: a fresh clock
+(every sample at ``t = 0``, no ``initial_state``, not stateful) and no mask.
+Then every step's active modules are known when the graph is built: the input
+projection of all steps is one matrix product before the loop, a loop
+iteration runs a chunk of up to ``2^(g-1)`` steps (the hyperperiod, or the
+sequence rounded up to a power of two) in which each step multiplies ``h``
+by the columns of its active modules only and selects nothing, and a
+sequence of at most one chunk runs without a loop iteration's overhead per
+step.
 """
 
 from __future__ import annotations
@@ -20,9 +30,10 @@ import itertools
 
 from keras import ops
 
-__all__ = ["chunked_recurrence"]
+__all__ = ["chunked_recurrence", "static_recurrence"]
 
 _MAX_CHUNK = 8
+STATIC_CHUNK = 16  # steps per loop iteration of static_recurrence (tools/bench_speed.py)
 
 
 def _trailing_zeros(j: int) -> int:
@@ -201,3 +212,110 @@ def chunked_recurrence(cell, z, initial_state, mask=None, recurrent_mask=None, *
         keep = m if zero_output_for_mask else kept_so_far > 0
         outputs = ops.where(ops.expand_dims(keep, -1), outputs, ops.zeros_like(outputs))
     return last, outputs, [h_last, t_last]
+
+
+def _active_width(t: int, g: int, k: int) -> int:
+    """Units updated at clock ``t`` with periods ``1, 2, ..., 2^(g-1)``: a prefix."""
+    return g * k if t == 0 else min(1 + _trailing_zeros(t), g) * k
+
+
+def static_recurrence(cell, x, recurrent_mask=None, *, go_backwards=False,
+                      return_sequences=False):
+    """The Clockwork recurrence from a fresh state (``h = 0``, ``t = 0``), no mask, known length.
+
+    See the module docstring. Gives exactly what :func:`chunked_recurrence`
+    gives for a zero initial state and no mask.
+
+    Args:
+        cell: the built cell, with power-of-two periods (``cell.prefix_schedule``).
+        x: the inputs ``(batch, steps, features)`` with a known ``steps``,
+            dropout already applied.
+        recurrent_mask: the recurrent dropout mask ``(batch, units)`` or None.
+        go_backwards, return_sequences: as in ``keras.layers.RNN``.
+
+    Returns:
+        ``(last_output, outputs, [h, t])`` as :func:`chunked_recurrence`.
+    """
+    g, k, units = cell.num_modules, cell.module_size, cell.units
+    steps, features = x.shape[1], x.shape[-1]
+    chunk = min(STATIC_CHUNK, 2 ** (g - 1))
+    n_full, rest = divmod(steps, chunk)
+    batch = ops.shape(x)[0]
+    matrix = cell.recurrent_matrix()
+    dtype = matrix.dtype
+    x = ops.cast(x, dtype)
+    if go_backwards:
+        x = ops.flip(x, axis=1)
+    # The input part of every step's product, x_t·W + b, for the step's active columns
+    # only: one product per slot of the chunk over all chunks, before the loop.
+    kernel = ops.cast(cell.kernel, dtype)
+    bias = None if cell.bias is None else ops.cast(cell.bias, dtype)
+
+    def project(x2d, width):
+        z = ops.matmul(x2d, kernel[:, :width])
+        return z if bias is None else z + bias[:width]
+
+    slabs = {m * k: matrix[:, :m * k] for m in range(1, g + 1)}
+    activation = cell.activation or (lambda v: v)
+    rec_mask = recurrent_mask
+
+    def update(h, z_t, width, active=None):
+        h_in = h if rec_mask is None else h * rec_mask
+        new = activation(z_t + ops.matmul(h_in, slabs[width]))
+        if active is not None:  # the chunk's first step: the prefix active at its clock
+            return ops.where(active, new, h)
+        if width == units:
+            return new
+        # split, not h[:, width:]: its gradient is a concat (see chunked_recurrence)
+        return ops.concatenate([new, ops.split(h, [width], axis=1)[1]], axis=1)
+
+    h = ops.zeros((batch, units), dtype)
+    outputs = []
+    if n_full:
+        # A chunk's first step updates the prefix active at its clock (all modules at a
+        # hyperperiod's start); the others, at clocks 1..chunk-1 past it, known prefixes.
+        widths = [_active_width(j, g, k) for j in range(chunk)]
+        select = n_full > 1 and chunk < 2 ** (g - 1)
+        main = ops.reshape(x[:, :n_full * chunk], (batch * n_full, chunk, features))
+        slots = ops.split(main, chunk, axis=1) if chunk > 1 else [main]
+        xs = ops.concatenate([project(ops.reshape(s, (-1, features)), w)
+                              for s, w in zip(slots, widths)], axis=-1)
+        xs = ops.transpose(ops.reshape(xs, (batch, n_full, -1)), (1, 0, 2))
+        if select:
+            clocks = [c * chunk for c in range(n_full)]
+            active = ops.convert_to_tensor(
+                [[1.0 if _active_width(t, g, k) > u else 0.0 for u in range(units)]
+                 for t in clocks], dtype)
+            xs = ops.concatenate([xs, ops.repeat(active[:, None, :], batch, axis=1)], axis=-1)
+        split_at = list(itertools.accumulate(widths))
+        split_at = split_at if select else split_at[:-1]
+        keep_all = return_sequences
+
+        def chunk_step(carry, inputs):
+            h = carry[-1] if keep_all else carry
+            pieces = ops.split(inputs, split_at, axis=-1) if split_at else [inputs]
+            outs = []
+            for j, width in enumerate(widths):
+                h = update(h, pieces[j], width, pieces[-1] > 0 if select and j == 0 else None)
+                outs.append(h)
+            out = ops.stack(outs) if keep_all else h
+            return out, out
+
+        init = ops.zeros((chunk, batch, units), dtype) if keep_all else h
+        last, ys = ops.scan(chunk_step, init, xs)
+        h = last[-1] if keep_all else last
+        if keep_all:
+            outputs.append(ops.reshape(ys, (n_full * chunk, batch, units)))
+    tail = []
+    for j in range(rest):  # the last steps, unrolled: their clocks are known
+        t = n_full * chunk + j
+        width = _active_width(t, g, k)
+        h = update(h, project(x[:, t], width), width)
+        tail.append(h)
+    t_last = cell.tick(ops.zeros((batch, 1), dtype), steps)
+    if not return_sequences:
+        return h, ops.expand_dims(h, 1), [h, t_last]
+    if tail:
+        outputs.append(ops.stack(tail))
+    ys = outputs[0] if len(outputs) == 1 else ops.concatenate(outputs, axis=0)
+    return h, ops.transpose(ys, (1, 0, 2)), [h, t_last]

@@ -131,6 +131,9 @@ def _keras_factory(layer_cls):
     return factory
 
 
+# Keras' own layers: rnnzoo.layers.LSTM/GRU/SimpleRNN (same weights, hoisted projection,
+# hand-written backward pass) measured no faster on CPU (tools/bench_layers.py), so the
+# table keeps Keras'; register_cell("lstm", ...) elsewhere would switch every task.
 register_cell("lstm", _keras_factory(keras.layers.LSTM))
 register_cell("gru", _keras_factory(keras.layers.GRU))
 register_cell("simple", _keras_factory(keras.layers.SimpleRNN))

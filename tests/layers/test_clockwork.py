@@ -8,6 +8,7 @@ from keras import ops
 
 from rnnzoo.layers import ClockworkRNN, ClockworkRNNCell, make_rnn_layer
 from rnnzoo.layers.clockwork import default_num_modules
+from rnnzoo.layers.clockwork_schedule import static_recurrence
 
 RNG = np.random.default_rng(0)
 B, T, D = 3, 13, 4
@@ -160,6 +161,59 @@ def test_fast_loop_equals_the_per_step_cell_loop(go_backwards, zero_output_for_m
                                zero_output_for_mask=zero_output_for_mask)
     want = generic(x, mask=mask, initial_state=state)
     for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+@pytest.mark.parametrize("steps", [1, 5, 16, 37, 130])
+@pytest.mark.parametrize("go_backwards", [False, True])
+def test_static_schedule_from_a_fresh_state_matches_the_paper(steps, go_backwards, monkeypatch):
+    # No initial state, no mask, a known length: the static schedule (chunks of
+    # clock-aligned steps, a tail after the loop). g = 8 modules, periods up to 128:
+    # 130 steps cross a hyperperiod, 37 end inside a chunk.
+    from rnnzoo.layers import clockwork
+
+    calls = []
+    monkeypatch.setattr(clockwork, "static_recurrence",
+                        lambda *a, **k: calls.append(1) or static_recurrence(*a, **k))
+    x = _x(batch=2, steps=steps)
+    layer = ClockworkRNN(16, num_modules=8, return_sequences=True, return_state=True,
+                         go_backwards=go_backwards)
+    layer(x)
+    assert calls  # the static schedule ran
+    layer.cell.bias.assign(RNG.standard_normal(16).astype("float32"))
+    out, h, t = layer(x)
+    ref_out, ref_h, ref_t = _reference(layer, x[:, ::-1] if go_backwards else x)
+    np.testing.assert_allclose(out, ref_out, atol=1e-5)
+    np.testing.assert_allclose(h, ref_h, atol=1e-5)
+    np.testing.assert_array_equal(np.asarray(t)[:, 0], ref_t % layer.cell.clock_cycle)
+    last = ClockworkRNN(16, num_modules=8, go_backwards=go_backwards)
+    last(x)
+    last.set_weights(layer.get_weights())
+    np.testing.assert_allclose(last(x), ref_h, atol=1e-5)
+
+
+@pytest.mark.parametrize("return_sequences", [False, True])
+def test_static_schedule_gradients_equal_the_per_step_loop(return_sequences):
+    import tensorflow as tf
+
+    # Same weights and dropout seeds: the static schedule and Keras' per-step loop
+    # (step_by_step) give the same outputs and the same gradients for x and every weight.
+    x = tf.constant(_x(steps=37))
+    kwargs = dict(num_modules=4, return_sequences=return_sequences, dropout=0.2,
+                  recurrent_dropout=0.2, seed=3)
+    fast, slow = ClockworkRNN(12, **kwargs), ClockworkRNN(12, **kwargs)
+    fast(x)
+    slow(x)
+    slow.set_weights(fast.get_weights())
+    slow.step_by_step = True
+    results = []
+    for layer in (fast, slow):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x, training=True)
+            loss = ops.sum(ops.sin(3 * y) * y)
+        results.append([y] + tape.gradient(loss, [x] + layer.trainable_weights))
+    for a, b in zip(*results):
         np.testing.assert_allclose(a, b, atol=1e-5)
 
 
