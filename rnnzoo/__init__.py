@@ -32,11 +32,14 @@ from rnnzoo import callbacks, data, layers, text  # noqa: E402
 from rnnzoo import export  # noqa: E402  (rnnzoo.export.to_tflite; LiteRT loads lazily)
 from rnnzoo import weights  # noqa: E402  (rnnzoo.weights.fetch; standard library only)
 from rnnzoo import distribute, tuning  # noqa: E402  (tf.distribute fit; keras-tuner loads lazily)
+from rnnzoo.catalogue import presets, save_preset  # noqa: E402  (the presets catalogue)
 
 __all__ = [
     "build",
     "describe",
     "list_models",
+    "presets",
+    "save_preset",
     "__version__",
     # submodules
     "callbacks",

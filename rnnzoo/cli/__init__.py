@@ -30,7 +30,7 @@ import argparse
 import sys
 from typing import Callable, Sequence
 
-from rnnzoo.cli import demo, export, info, train, tune, weights
+from rnnzoo.cli import demo, export, info, presets, train, tune, weights
 from rnnzoo.cli.common import UserError, quiet_tensorflow, version
 
 __all__ = ["main", "build_parser", "UserError", "COMMANDS"]
@@ -44,6 +44,7 @@ COMMANDS: list[tuple[str, Callable, Callable]] = [
     ("demo", demo.add_parser, demo.run),
     ("weights", weights.add_parser, weights.run),
     ("export", export.add_parser, export.run),
+    ("presets", presets.add_parser, presets.run),
 ]
 
 

@@ -41,7 +41,7 @@ import keras
 from rnnzoo._validation import check_bool
 from rnnzoo.layers.walk import recurrent_layers
 from rnnzoo.weights.cache import fetch
-from rnnzoo.weights.registry import get_record
+from rnnzoo.weights.registry import get_record, record_name
 
 __all__ = ["FREE_OPTIONS", "LoadReport", "load_into"]
 
@@ -116,12 +116,23 @@ def _source_model(spec, weights: Any):
         record = get_record(spec.name)
         path = fetch(spec.name)
         return _load_keras_file(path), str(path), record.get("options")
+    if isinstance(weights, str) and record_name(weights) is not None:
+        record = get_record(weights)
+        if record.get("task", weights) != spec.name:
+            raise ValueError(
+                f"`weights` {weights!r} are published for task {record.get('task')!r}, not "
+                f"{spec.name!r}. Received: weights={weights!r}. Build it with "
+                f"rnnzoo.build(preset={weights!r})."
+            )
+        path = fetch(weights)
+        return _load_keras_file(path), str(path), record.get("options")
     if isinstance(weights, (str, os.PathLike)):
         path = os.fspath(weights)
         if not os.path.isfile(path):
             raise ValueError(
-                "`weights` must be None, 'pretrained', or the path of an existing .keras or "
-                f".weights.h5 file. Received: weights={weights!r} (no such file)."
+                "`weights` must be None, 'pretrained', a published name (see "
+                "rnnzoo.presets()), or the path of an existing .keras or .weights.h5 file. "
+                f"Received: weights={weights!r} (no such file or published name)."
             )
         if path.endswith(".keras"):
             return _load_keras_file(path), path, None
