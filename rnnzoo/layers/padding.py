@@ -9,7 +9,9 @@ see a padded batch exactly as it would see each series alone:
   padding when every channel equals ``mask_value``, as ``Masking`` decides);
 - :class:`ZeroMasked` sets the padded steps of a tensor to zero (what a
   ``padding="same"`` convolution reads beyond the end of a series) and hands on
-  no Keras mask.
+  no Keras mask;
+- :class:`LastStep` picks the last real step of each series (the persistence
+  forecast a residual forecaster adds its correction to).
 
 Pass the mask explicitly to the layers that accept one
 (``BatchNormalization``, ``GlobalAveragePooling1D``).
@@ -31,7 +33,7 @@ from keras import ops
 
 from rnnzoo import _validation as v
 
-__all__ = ["PaddingMask", "ZeroMasked"]
+__all__ = ["PaddingMask", "ZeroMasked", "LastStep"]
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")
@@ -75,3 +77,56 @@ class ZeroMasked(keras.layers.Layer):
 
     def compute_mask(self, inputs, mask=None):
         return None
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class LastStep(keras.layers.Layer):
+    """The first ``channels`` features of the last real step, repeated ``horizon`` times.
+
+    ``(batch, time, features)`` -> ``(batch, channels)``, or ``(batch, horizon,
+    channels)`` if ``horizon > 1``. With ``sequences=True`` every step is its
+    own last step: ``(batch, time, channels)`` (or ``(batch, time, horizon,
+    channels)``). With a Keras mask the last unmasked step is taken; the output
+    carries no mask.
+
+    Args:
+        channels: how many leading features to keep.
+        horizon: how many times to repeat them (one per forecast step).
+        sequences: one value per time step instead of the last one.
+        **kwargs: ``keras.layers.Layer`` arguments.
+    """
+
+    def __init__(self, channels: int, horizon: int = 1, sequences: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.channels = v.check_positive_int("channels", channels)
+        self.horizon = v.check_positive_int("horizon", horizon)
+        self.sequences = v.check_bool("sequences", sequences)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        x = inputs[..., : self.channels]
+        if not self.sequences:
+            if mask is None:
+                x = x[:, -1]
+            else:
+                steps = ops.sum(ops.cast(mask, "int32"), axis=1)
+                last = ops.maximum(steps - 1, 0)  # a series of padding only: its first step
+                x = ops.take_along_axis(x, ops.reshape(last, (-1, 1, 1)), axis=1)[:, 0]
+        if self.horizon > 1:
+            x = ops.repeat(ops.expand_dims(x, -2), self.horizon, axis=-2)
+        return x
+
+    def compute_output_spec(self, inputs, mask=None):
+        shape = list(inputs.shape[:-1]) + [self.channels]
+        if not self.sequences:
+            shape.pop(1)
+        if self.horizon > 1:
+            shape.insert(len(shape) - 1, self.horizon)
+        return keras.KerasTensor(tuple(shape), dtype=inputs.dtype)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def get_config(self):
+        return {**super().get_config(), "channels": self.channels, "horizon": self.horizon,
+                "sequences": self.sequences}

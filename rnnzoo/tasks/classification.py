@@ -121,7 +121,7 @@ def _fcn_branch(x, mask, filters: tuple) -> Any:
     for i, width in enumerate(filters):
         kernel = FCN_KERNELS[i] if i < len(FCN_KERNELS) else FCN_KERNELS[-1]
         h = keras.layers.Conv1D(width, kernel, padding="same", name=f"fcn_conv_{i + 1}")(h)
-        h = keras.layers.BatchNormalization(name=f"fcn_norm_{i + 1}")(h, mask=mask)
+        h = keras.layers.BatchNormalization(momentum=0.9, name=f"fcn_norm_{i + 1}")(h, mask=mask)
         h = keras.layers.Activation("relu", name=f"fcn_relu_{i + 1}")(h)
         h = ZeroMasked(name=f"fcn_zero_{i + 1}")(h, mask=mask)
     return keras.layers.GlobalAveragePooling1D(name="fcn_pool")(h, mask=mask)

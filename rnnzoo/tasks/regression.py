@@ -29,7 +29,7 @@ import keras
 
 from rnnzoo import registry
 from rnnzoo.data import regression as data, series
-from rnnzoo.layers.padding import ZeroMasked
+from rnnzoo.layers.padding import LastStep, ZeroMasked
 from rnnzoo.layers.recurrent import recurrent_block
 from rnnzoo.registry import Option
 from rnnzoo.tasks import normalization as norm
@@ -139,6 +139,10 @@ def adapt_normalization(model: keras.Model, adapt_data, *,
                help="(inputs, targets) or a tf.data.Dataset to adapt the normalization on "
                     "(default: the built-in training split); padding, NaN and empty data "
                     "are refused or left out"),
+        Option("residual", False, bool,
+               help="forecast the change from the last observed value of each target channel "
+                    "(the first num_outputs input features): persistence plus a learned "
+                    "correction, which extrapolates trending series"),
         Option("mask_value", 0.0, float, allow_none=True,
                help="input steps whose every feature equals it are padding: masked in every "
                     "layer and left out of the statistics (None: no masking; use None for a "
@@ -164,6 +168,7 @@ def build_regression(
     normalize: bool,
     adapt_data,
     mask_value: float | None,
+    residual: bool,
     bidirectional: bool,
     dropout: float,
     learning_rate: float,
@@ -176,7 +181,7 @@ def build_regression(
 
     Args:
         num_features, num_outputs, horizon, return_sequences, normalize,
-            adapt_data, mask_value: see the task's options.
+            adapt_data, mask_value, residual: see the task's options.
         bidirectional, dropout: of the recurrent block (``dropout`` also
             before the head).
         learning_rate: Adam's learning rate.
@@ -195,11 +200,19 @@ def build_regression(
             "show each step the future values it forecasts. Received: bidirectional=True, "
             "return_sequences=True"
         )
+    if residual and num_outputs > num_features:
+        raise ValueError(
+            "`residual` forecasts the change of the first num_outputs input features, so "
+            f"num_outputs must be <= num_features. Received: num_outputs={num_outputs}, "
+            f"num_features={num_features}"
+        )
     adapt_data = norm.check_adapt_data(adapt_data, pairs=True)
     inputs = keras.Input((None, num_features), dtype="float32", name="features")
     x = inputs
     if mask_value is not None:
         x = keras.layers.Masking(mask_value, name="padding_mask")(x)
+    last = LastStep(num_outputs, horizon, return_sequences, name="last_value")(x) \
+        if residual else None
     if normalize:
         in_norm = keras.layers.Normalization(axis=-1, name="input_normalization")
         x = in_norm(x)
@@ -214,6 +227,11 @@ def build_regression(
             x = ZeroMasked(name="forecast_padding")(x)
         shape = (-1, horizon, num_outputs) if return_sequences else (horizon, num_outputs)
         x = keras.layers.Reshape(shape, name="forecast_steps")(x)
+    if residual:  # y = last + correction (scaled like the targets when normalized)
+        if normalize:
+            last_norm = keras.layers.Normalization(axis=-1, name="last_value_normalization")
+            last = last_norm(last)
+        x = keras.layers.Add(name="persistence_plus_correction")([x, last])
     if normalize:
         out_norm = keras.layers.Normalization(axis=-1, invert=True, name="output_denormalization")
         x = out_norm(x)
@@ -232,6 +250,8 @@ def build_regression(
             stats = _statistics_of(adapt_data, num_features, num_outputs, mask_value)
         norm.set_statistics(in_norm, stats[0], stats[1])
         norm.set_statistics(out_norm, stats[2], stats[3])
+        if residual:
+            norm.set_statistics(last_norm, stats[2], stats[3])
     return compile_model(
         model,
         learning_rate=learning_rate,
