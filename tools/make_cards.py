@@ -244,7 +244,7 @@ def _goals(record: dict, ours: float) -> list[str]:
     lower = metric in LOWER_IS_BETTER
     lines = []
     if "InceptionTime" in rows:
-        gap = ours - rows["InceptionTime"]
+        gap = round(ours - rows["InceptionTime"], 6)
         best = max(rows.values())
         lines.append(f"- Within 2 accuracy points of InceptionTime ({rows['InceptionTime']:.4f}): "
                      f"{'yes' if gap >= -0.02 else 'no'} ({gap * 100:+.1f} points).")

@@ -389,10 +389,12 @@ def select(name: str, *, seed: int = 0, epochs: int | None = None) -> list[dict]
         row = training.validate(name, [overrides], seed=seed, epochs=epochs)[0]
         print(f"{name} {json.dumps(overrides)}: validation {row['validation']}", flush=True)
         rows.append(row)
+    chosen = rows[training.best(name, rows)]["options"]
+    print(f"{name}: chosen {json.dumps(chosen)}", flush=True)
     atomic_write_json(ROOT / "tools" / "results" / f"selection_{name}.json", {
         "preset": name, "seed": seed, "epochs": epochs or PRESETS[name]["recipe"]["epochs"],
         "command": f"python tools/train_zoo.py {name} --select --seed {seed}",
-        "rows": rows})
+        "rule": training.SELECTION_RULE, "rows": rows, "chosen": chosen})
     return rows
 
 

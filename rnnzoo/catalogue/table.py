@@ -62,7 +62,7 @@ PRESETS: dict[str, dict] = {
         key: {
             "task": "classification",
             "description": description,
-            "architecture": "LSTM-FCN (Karim et al. 2018): a masked LSTM of 8 units beside "
+            "architecture": f"LSTM-FCN (Karim et al. 2018): a masked LSTM of {units} units beside "
                             "three Conv1D blocks (128/256/128 filters, kernels 8/5/3, "
                             "BatchNorm, ReLU) and global average pooling, concatenated into "
                             "the softmax; inputs normalised by a Normalization layer saved in "
@@ -71,7 +71,7 @@ PRESETS: dict[str, dict] = {
             "split": f"official TEST ({size} series)",
             "metric": "accuracy",
             "license": UCR_UEA_LICENCE,
-            "options": {"units": 8, "fcn_filters": (128, 256, 128), "normalize": True},
+            "options": {"units": units, "fcn_filters": (128, 256, 128), "normalize": True},
             "candidates": [{"units": 8, "fcn_filters": [128, 256, 128], "normalize": True},
                            {"units": 64, "fcn_filters": [128, 256, 128], "normalize": True},
                            {"units": 64, "normalize": True}],
@@ -80,33 +80,34 @@ PRESETS: dict[str, dict] = {
                                                 "min_lr": 1e-4}},
             "baselines": "ucr",
         }
-        for key, dataset, size, description in (
-            ("gunpoint_lstm_fcn", "GunPoint", 150,
+        for key, dataset, size, units, description in (
+            ("gunpoint_lstm_fcn", "GunPoint", 150, 64,
              "Gun-draw versus pointing gestures from the x-coordinate of the actor's hand "
              "(150 video frames), UCR archive."),
-            ("italy_power_demand_lstm_fcn", "ItalyPowerDemand", 1029,
+            ("italy_power_demand_lstm_fcn", "ItalyPowerDemand", 1029, 8,
              "Winter versus summer days from 24 hourly readings of Italy's electricity "
              "demand, UCR archive."),
-            ("arrowhead_lstm_fcn", "ArrowHead", 175,
+            ("arrowhead_lstm_fcn", "ArrowHead", 175, 8,
              "Three classes of projectile points (arrowheads) from their outlines as "
              "251-step series, UCR archive."),
         )
     },
-    "sunspots_lstm": {
+    "sunspots_gru": {
         "task": "regression",
         "description": "One-year-ahead forecast of the yearly sunspot number from the 22 "
                        "years before it.",
-        "architecture": "LSTM, 64 units, one layer, residual linear head (last value plus "
+        "architecture": "GRU, 32 units, one layer, residual linear head (last value plus "
                         "a learned correction); input normalization and its inverse on the "
                         "output",
         "dataset": {"source": "statsmodels", "name": "sunspots"},
         "split": "last 15% of the record (1963-2008), one step ahead",
         "metric": "rmse",
         "license": "public-domain data (statsmodels' sunspots); " + _WEIGHTS_LICENCE,
-        "options": {"units": 64, "residual": True},
-        "candidates": [{"units": 32}, {"units": 64}, {"units": 32, "learning_rate": 1e-3},
-                       {"units": 32, "cell": "gru"}, {"units": 64, "residual": True},
-                       {"units": 64, "depth": 2}],
+        "options": {"cell": "gru", "units": 32, "residual": True},
+        "candidates": [{"units": 64}, {"units": 64, "residual": True},
+                       {"units": 32, "cell": "gru"}, {"units": 32, "cell": "gru", "residual": True},
+                       {"units": 64, "cell": "gru", "residual": True},
+                       {"units": 64, "depth": 2, "residual": True}],
         "recipe": {"epochs": 100, "batch_size": 16, "final_fit": "train+validation"},
         "baselines": "forecasting",
     },
@@ -114,14 +115,14 @@ PRESETS: dict[str, dict] = {
         "task": "regression",
         "description": "One-month-ahead forecast of the Nino 1+2 sea-surface temperature "
                        "from the 24 months before it.",
-        "architecture": "LSTM, 64 units, one layer, residual linear head (last value plus "
+        "architecture": "LSTM, 32 units, one layer, residual linear head (last value plus "
                         "a learned correction); input normalization and its inverse on the "
                         "output",
         "dataset": {"source": "statsmodels", "name": "elnino"},
         "split": "last 15% of the record (2001-2010), one step ahead",
         "metric": "rmse",
         "license": "public-domain data (statsmodels' elnino, NOAA); " + _WEIGHTS_LICENCE,
-        "options": {"units": 64, "residual": True},
+        "options": {"units": 32, "residual": True},
         "candidates": [{"units": 64}, {"units": 64, "residual": True},
                        {"units": 32, "residual": True},
                        {"units": 64, "residual": True, "learning_rate": 1e-3}],

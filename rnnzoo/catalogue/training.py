@@ -36,11 +36,16 @@ from rnnzoo.catalogue.table import PRESETS
 from rnnzoo.data import digits, series, shakespeare, ucr
 from rnnzoo.tasks.captioning import evaluate_captions, most_frequent_caption_bleu
 
-__all__ = ["Trained", "entry", "splits", "build", "train", "evaluate", "validate",
-           "RECIPE_KEYS"]
+__all__ = ["Trained", "entry", "splits", "build", "train", "evaluate", "validate", "best",
+           "RECIPE_KEYS", "SELECTION_RULE"]
 
 #: Candidate keys that change the recipe rather than the build options.
 RECIPE_KEYS = ("epochs", "batch_size")
+#: How :func:`best` picks a candidate (stated before any test score is read).
+SELECTION_RULE = ("the best validation value of the preset's metric (higher accuracy, lower "
+                  "RMSE or perplexity); ties go to the lower validation loss, then to the "
+                  "earlier candidate")
+LOWER_IS_BETTER = ("rmse", "mae", "mse", "loss", "perplexity")
 
 
 @dataclasses.dataclass
@@ -70,13 +75,16 @@ def _arrays(dataset: dict, split: str):
                            **dataset.get("loader", {}))
 
 
-def splits(name: str, *, final_fit: bool = False, batch_size: int = 32) -> dict:
+def splits(name: str, *, final_fit: bool = False, batch_size: int = 32,
+           options: dict | None = None) -> dict:
     """The preset's data: ``{"fit", "validation", "test", "options", "info"}``.
 
     ``fit`` is the train split, or train + validation with ``final_fit``;
-    ``options`` are the data-derived build options.
+    ``options`` are the data-derived build options (the normalization's
+    ``adapt_data`` when the build ``options``, default the entry's, normalize).
     """
     spec = entry(name)
+    options_given = spec["options"] if options is None else options
     dataset = spec["dataset"]
     source, loader = dataset["source"], dict(dataset.get("loader", {}))
     if source in ("ucr", "uea"):
@@ -87,7 +95,7 @@ def splits(name: str, *, final_fit: bool = False, batch_size: int = 32) -> dict:
                                    np.concatenate([train.labels, val.labels]),
                                    np.concatenate([train.lengths, val.lengths]), train.class_names)
         options = {"num_features": int(fit.inputs.shape[2]), "num_classes": len(fit.class_names)}
-        if spec["options"].get("normalize"):
+        if options_given.get("normalize"):
             options["adapt_data"] = fit.inputs
         return {"fit": (fit.inputs, fit.labels), "validation": (val.inputs, val.labels),
                 "test": (test.inputs, test.labels), "options": options,
@@ -108,11 +116,17 @@ def splits(name: str, *, final_fit: bool = False, batch_size: int = 32) -> dict:
             "options": options, "info": info}
 
 
-def build(name: str, data_options: dict, overrides: dict | None = None):
-    """The preset's compiled model (the registered builder; no weights)."""
+def build(name: str, data_options: dict, overrides: dict | None = None, *,
+          base: dict | None = None):
+    """The preset's compiled model (the registered builder; no weights).
+
+    The options are ``base`` (default: the entry's chosen options), then the
+    data-derived ones, then ``overrides``.
+    """
     spec = entry(name)
     task = registry.get(spec["task"])
-    config = task.resolve({**spec["options"], **data_options, **(overrides or {})})
+    base = spec["options"] if base is None else base
+    config = task.resolve({**base, **data_options, **(overrides or {})})
     return task.builder(**config), config
 
 
@@ -192,20 +206,22 @@ def validate(name: str, candidates: list[dict], *, seed: int = 0, epochs: int | 
              verbose: int = 0) -> list[dict]:
     """Scores candidate options on the validation split only (the test split is not read).
 
-    A candidate holds build options and, optionally, the recipe's ``epochs``
-    and ``batch_size``.
+    A candidate holds build options (on top of the task's defaults, not of
+    the entry's chosen options) and, optionally, the recipe's ``epochs`` and
+    ``batch_size``. Each candidate gets freshly loaded data and the same seed,
+    so the candidates differ only in what they declare.
 
     Returns:
         One row per candidate: ``{"options", "validation": {metric: value}}``.
     """
     spec = entry(name)
-    data = splits(name, batch_size=spec["recipe"].get("batch_size", 32))
     rows = []
     for candidate in candidates:
         overrides = {k: v for k, v in candidate.items() if k not in RECIPE_KEYS}
         recipe = {**spec["recipe"], **{k: candidate[k] for k in RECIPE_KEYS if k in candidate}}
+        data = splits(name, batch_size=recipe.get("batch_size", 32), options=overrides)
         keras.utils.set_random_seed(seed)
-        model, _ = build(name, data["options"], overrides)
+        model, _ = build(name, data["options"], overrides, base={})
         _fit(model, data["fit"], recipe, epochs or recipe["epochs"], verbose)
         val = data["validation"]
         results = (model.evaluate(*val, verbose=0, return_dict=True) if isinstance(val, tuple)
@@ -213,3 +229,15 @@ def validate(name: str, candidates: list[dict], *, seed: int = 0, epochs: int | 
         rows.append({"options": candidate,
                      "validation": {k: round(float(v), 6) for k, v in results.items()}})
     return rows
+
+
+def best(name: str, rows: list[dict]) -> int:
+    """The index of the row :func:`validate` scored best, by :data:`SELECTION_RULE`."""
+    metric = entry(name)["metric"]
+    sign = 1.0 if metric in LOWER_IS_BETTER else -1.0
+
+    def key(i):
+        scores = rows[i]["validation"]
+        return (sign * scores[metric], scores.get("loss", 0.0), i)
+
+    return min(range(len(rows)), key=key)

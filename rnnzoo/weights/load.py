@@ -39,7 +39,7 @@ from typing import Any
 import keras
 
 from rnnzoo._validation import check_bool
-from rnnzoo.layers.walk import recurrent_layers
+from rnnzoo.layers.walk import iter_layers, recurrent_layers
 from rnnzoo.weights.cache import fetch
 from rnnzoo.weights.registry import get_record, record_name
 
@@ -270,6 +270,7 @@ def load_into(model, spec, config: dict, weights: Any, *, freeze_encoder: bool =
         )
     for src, dst in pairs:
         dst.assign(src.numpy() if hasattr(src, "numpy") else src)
+    _finalize(model)
     report = LoadReport(source=source, loaded=tuple(loaded), skipped=tuple(skipped),
                         reasons=dict(reasons))
     if skipped:
@@ -281,6 +282,20 @@ def load_into(model, spec, config: dict, weights: Any, *, freeze_encoder: bool =
     else:
         logger.info("%s", report.summary())
     return _finish(model, report, freeze_encoder)
+
+
+def _finalize(model) -> None:
+    """Lets layers rebuild what they derive from their variables (``Layer.finalize_state``).
+
+    A ``keras.layers.Normalization`` computes the tensors it normalises with
+    from its ``mean``/``variance`` variables when it is adapted or loaded by
+    Keras (its public ``finalize_state``, what Keras' own loading calls); after
+    a plain ``assign`` it would keep the statistics it was built with.
+    """
+    for layer in iter_layers(model):
+        finalize = getattr(layer, "finalize_state", None)
+        if layer.built and callable(finalize):
+            finalize()
 
 
 def _finish(model, report: LoadReport, freeze_encoder: bool):

@@ -32,10 +32,27 @@ def test_the_catalogue_has_the_presets_the_issue_asks_for():
     assert any(e["dataset"]["name"] == "JapaneseVowels" for e in by_task["classification"])
     assert len(by_task["regression"]) >= 2 and len(by_task["text_prediction"]) >= 1
     assert len(by_task["captioning"]) >= 1
-    # options were chosen on validation: the candidates' scores are committed
-    for name, entry in PRESETS.items():
-        if entry.get("candidates"):
-            assert (ROOT / "tools" / "results" / f"selection_{name}.json").exists(), name
+
+
+@pytest.mark.parametrize("name", sorted(n for n, e in PRESETS.items() if e.get("candidates")))
+def test_options_are_the_candidate_the_validation_split_chose(name):
+    """The catalogue holds what the committed selection chose by the stated rule."""
+    import json
+
+    from rnnzoo.catalogue import training
+
+    path = ROOT / "tools" / "results" / f"selection_{name}.json"
+    selection = json.loads(path.read_text(encoding="utf-8"))
+    entry = PRESETS[name]
+    assert [row["options"] for row in selection["rows"]] == json.loads(
+        json.dumps(entry["candidates"]))
+    chosen = selection["rows"][training.best(name, selection["rows"])]["options"]
+    assert selection["chosen"] == chosen and selection["rule"] == training.SELECTION_RULE
+    options = {k: v for k, v in chosen.items() if k not in training.RECIPE_KEYS}
+    assert json.loads(json.dumps(entry["options"])) == options
+    for key in training.RECIPE_KEYS:
+        if key in chosen:
+            assert entry["recipe"][key] == chosen[key]
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))

@@ -200,3 +200,17 @@ def test_residual_forecast_reads_the_last_real_step_of_padded_windows():
     np.testing.assert_allclose(np.asarray(model(padded)), np.asarray(model(x)), atol=1e-6)
     with pytest.raises(ValueError, match="num_outputs must be <= num_features"):
         rnnzoo.build("regression", num_features=1, num_outputs=2, residual=True)
+
+
+def test_loaded_weights_bring_their_normalization_statistics(tmp_path):
+    """weights=<file> into a model built with other statistics normalises like the file."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(40.0, 9.0, size=(20, 6, 1)).astype("float32")
+    y = rng.normal(40.0, 9.0, size=(20, 1)).astype("float32")
+    trained = rnnzoo.build("regression", num_features=1, units=4, mask_value=None,
+                           adapt_data=(x, y))
+    trained.save(tmp_path / "m.keras")
+    loaded = rnnzoo.build("regression", num_features=1, units=4, mask_value=None,
+                          weights=str(tmp_path / "m.keras"))  # built with other statistics
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), trained.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-4)
