@@ -33,17 +33,20 @@ import importlib
 
 #: The submodules reachable as ``rnnzoo.<name>`` (imported on first access).
 _SUBMODULES = frozenset({
-    "callbacks", "data", "distribute", "export", "factory", "layers", "metrics", "registry",
+    "callbacks", "catalogue", "data", "distribute", "export", "factory", "layers", "metrics", "registry",
     "tasks", "text", "tuning", "weights",
 })
 #: The public functions, by the module that defines them (imported on first access).
 _FUNCTIONS = {"build": "rnnzoo.factory", "describe": "rnnzoo.registry",
-              "list_models": "rnnzoo.registry"}
+              "list_models": "rnnzoo.registry", "presets": "rnnzoo.catalogue",
+              "save_preset": "rnnzoo.catalogue"}
 
 __all__ = [
     "build",
     "describe",
     "list_models",
+    "presets",
+    "save_preset",
     "__version__",
     # submodules
     "callbacks",

@@ -22,7 +22,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "rnnzoo"
 # components listed before it.
 ORDER = [
     "_validation", "_io", "_compat", "litert_runtime", "registry", "text", "metrics", "data",
-    "layers", "tasks", "weights", "export", "callbacks", "factory", "distribute", "tuning",
+    "layers", "tasks", "weights", "export", "callbacks", "catalogue", "factory", "distribute", "tuning",
     "presets", "cli",
 ]
 # Imports that are deferred on purpose: heavy optional packages are not rnnzoo modules, so

@@ -597,8 +597,9 @@ def test_freeze_encoder_needs_weights():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("task", sorted(RECORDS))
+@pytest.mark.parametrize("task", sorted(k for k, r in RECORDS.items() if "preset" not in r))
 def test_pretrained_reproduces_the_published_metrics(task):
+    # the real-data presets: tests/catalogue/test_zoo.py re-scores them on their test splits
     record = RECORDS[task]
     keras.utils.set_random_seed(record["recipe"]["seed"])
     model = rnnzoo.build(task, weights="pretrained")

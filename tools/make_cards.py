@@ -1,10 +1,15 @@
-"""Generates ``zoo_cards/<task>.md``, one card per published model.
+"""Generates ``zoo_cards/<name>.md``, one card per published model (tutorials and presets).
 
 ```bash
-python tools/make_cards.py                 # every task with a record in the weights registry
-python tools/make_cards.py classification  # some tasks
+python tools/make_cards.py                 # every record of the weights registry
+python tools/make_cards.py classification  # some tasks' tutorial models, or presets
 python tools/make_cards.py --check         # exit 1 if a card is missing or out of date
 ```
+
+A real-data preset's card (a record written by ``tools/train_zoo.py PRESET``)
+puts its metric on the official test split beside the baselines of that split
+(published figures with their source, or figures the tool computed), says
+which goal it meets, and how to reproduce every number.
 
 A card is generated only from measured results: the task's record in
 ``rnnzoo/weights_registry.json`` (written by ``tools/train_zoo.py``), the task's
@@ -37,10 +42,17 @@ FRONT_MATTER_FIELDS = (
     "task", "file_name", "format", "sha256", "size", "urls", "license", "dataset",
     "pattern", "metrics", "primary_metric", "input_spec", "output_spec", "params", "options",
 )
+#: Further fields of a preset's record.
+PRESET_FIELDS = ("preset", "description", "architecture")
+#: Metrics where lower is better.
+LOWER_IS_BETTER = ("rmse", "mae", "mse", "loss", "perplexity")
 
 
 def _front_matter(record: dict) -> str:
-    lines = ["---", f"model: {json.dumps('rnnzoo/' + record['task'])}"]
+    lines = ["---", f"model: {json.dumps('rnnzoo/' + record.get('preset', record['task']))}"]
+    for key in PRESET_FIELDS:
+        if key in record:
+            lines.append(f"{key}: {json.dumps(record[key], sort_keys=True)}")
     for key in FRONT_MATTER_FIELDS:
         if key in record:
             lines.append(f"{key}: {json.dumps(record[key], sort_keys=True)}")
@@ -225,6 +237,88 @@ def render(task: str, record: dict, info: dict | None) -> str:
     return "\n".join(out)
 
 
+def _goals(record: dict, ours: float) -> list[str]:
+    """The issue's goals this preset is measured against, and whether it meets them."""
+    metric = record["primary_metric"]
+    rows = {b["name"]: b["value"] for b in record["metrics"]["baselines"]}
+    lower = metric in LOWER_IS_BETTER
+    lines = []
+    if "InceptionTime" in rows:
+        gap = round(ours - rows["InceptionTime"], 6)
+        best = max(rows.values())
+        lines.append(f"- Within 2 accuracy points of InceptionTime ({rows['InceptionTime']:.4f}): "
+                     f"{'yes' if gap >= -0.02 else 'no'} ({gap * 100:+.1f} points).")
+        lines.append(f"- Beats the best published figure here ({best:.4f}): "
+                     f"{'yes' if ours > best else 'no'}.")
+    dtw = [v for k, v in rows.items() if "DTW" in k]
+    if dtw:
+        lines.append(f"- At least the 1-NN DTW accuracy (best of those above, {max(dtw):.4f}): "
+                     f"{'yes' if ours >= max(dtw) else 'no'}.")
+    if record["metrics"].get("headline") == "rmse":
+        worst = [k for k, v in rows.items() if ours >= v]
+        lines.append("- RMSE below every baseline: " + (
+            "yes." if not worst else f"no (not below {', '.join(worst)})."))
+    if not lines:
+        better = [k for k, v in rows.items() if (ours < v if lower else ours > v)]
+        lines.append(f"- Better than: {', '.join(better) or 'none of the baselines'}.")
+    return lines
+
+
+def render_preset(name: str, record: dict) -> str:
+    """Returns the card of a real-data preset as Markdown text."""
+    recipe = record.get("recipe", {})
+    metric = record["primary_metric"]
+    ours = record["metrics"]["test"][metric]
+    lower = metric in LOWER_IS_BETTER
+    dataset = record["dataset"]
+    out = [_front_matter(record), "", f"# rnnzoo preset `{name}`", "",
+           "## Intended use", "", record.get("description", ""), "",
+           "```python", "import rnnzoo", f'model = rnnzoo.build(preset="{name}")',
+           f'model = rnnzoo.build("{record["task"]}", weights="{name}")   # the same', "```", "",
+           "## Data", "",
+           f"`rnnzoo.data.load(\"{record['task']}\", source=\"{dataset['source']}\", "
+           f"name=\"{dataset['name']}\")`. Metric measured on: {dataset['split']}. Licence: "
+           f"{record['license']}." + (f" Examples: `{json.dumps(dataset['sizes'])}`."
+                                       if dataset.get("sizes") else ""), "",
+           "## Architecture", "", f"{record.get('architecture', '')}. "
+           f"Parameters: {record['params']:,}. Options (`rnnzoo.build(preset=...)` uses these; "
+           f"vocabularies in full in the front matter): "
+           f"`{json.dumps(_brief_options(_brief_vocab(record['options'])))}`.", "",
+           f"## Results on the official test split ({metric}, "
+           f"{'lower' if lower else 'higher'} is better)", "",
+           "| model | " + metric + " | source |", "|---|---|---|",
+           f"| **this preset** | **{_fmt(ours)}** | measured by `{recipe.get('command')}` |"]
+    for b in record["metrics"]["baselines"]:
+        out.append(f"| {b['name']} | {_fmt(b['value'])} | {b['source']} |")
+    out += ["", "Every test metric: " + ", ".join(
+        f"{k} {_fmt(v)}" for k, v in record["metrics"]["test"].items()) + ".", "",
+        "Goals (issue 13):", "", *_goals(record, ours), "",
+        "## Reproduce", "",
+        f"`{recipe.get('command')}`: {recipe.get('epochs')} epochs, batch size "
+        f"{recipe.get('batch_size')}, final fit on {recipe.get('final_fit', 'train')}, Adam "
+        f"lr={recipe.get('optimizer', {}).get('learning_rate')}, seed {recipe.get('seed')}, "
+        f"{recipe.get('device')}, {recipe.get('train_seconds')} s of training on 2 shared CPU "
+        f"cores; " + ", ".join(f"{k} {v}" for k, v in recipe.get("versions", {}).items())
+        + f"; {recipe.get('date')}. Options and recipe chosen on "
+        f"{recipe.get('options_chosen_on')}; the test split was read once, by the final "
+        "model.", "",
+        "## File", "",
+        f"`{record['file_name']}` ({record['size']:,} bytes, .keras: configuration, weights and "
+        f"vocabulary), sha256 `{record['sha256']}`. Shipped in `rnnzoo/assets/weights/` and "
+        "published at:", "", *[f"- <{url}>" for url in record["urls"]], "",
+        "## Limitations", "",
+        "- One seed, one training run on CPU: figures move by a point or so between seeds and "
+        "TensorFlow builds; the published baselines are single runs on the same split too.",
+        "- Trained on one data set: use it there, or as a starting point to fine-tune "
+        "(`num_classes`/`vocab_size` heads with `freeze_encoder=True`).", ""]
+    return "\n".join(out)
+
+
+def _brief_vocab(options: dict) -> dict:
+    return {k: (f"<{len(v)} tokens>" if k == "vocabulary" and isinstance(v, list) else v)
+            for k, v in options.items()}
+
+
 def card_path(task: str) -> pathlib.Path:
     return CARDS_DIR / f"{task}.md"
 
@@ -247,8 +341,11 @@ def main(argv=None) -> int:
                   file=sys.stderr)
             stale.append(task)
             continue
-        info = rnnzoo.describe(task) if task in rnnzoo.list_models() else None
-        text = render(task, records[task], info)
+        if "preset" in records[task]:
+            text = render_preset(task, records[task])
+        else:
+            info = rnnzoo.describe(task) if task in rnnzoo.list_models() else None
+            text = render(task, records[task], info)
         path = card_path(task)
         if args.check:
             if not path.exists() or path.read_text(encoding="utf-8") != text:

@@ -1,10 +1,22 @@
 """Trains the zoo's published models and records them in the weights registry.
 
 ```bash
-python tools/train_zoo.py                    # every registered task
+python tools/train_zoo.py                    # every registered task (the tutorial models)
 python tools/train_zoo.py classification     # some tasks
 python tools/train_zoo.py classification --epochs 5 --seed 0
+python tools/train_zoo.py --presets          # every real-data preset of the catalogue
+python tools/train_zoo.py japanese_vowels_lstm           # one preset
+python tools/train_zoo.py japanese_vowels_lstm --select  # its candidates, validation only
 ```
+
+A name of :data:`rnnzoo.catalogue.PRESETS` trains that real-data preset by its
+recipe (:func:`rnnzoo.catalogue.training.train`: options chosen on the
+validation split, the final fit, one score on the official test split), computes
+or reads its baselines (:mod:`rnnzoo.catalogue.baselines`) and writes
+``rnnzoo/assets/weights/<preset>-<sha256[:8]>.keras`` and its record under the
+preset's name. ``--select`` scores the entry's ``candidates`` on the validation
+split only and writes ``tools/results/selection_<preset>.json`` (the evidence
+behind the options in the catalogue).
 
 For each task: seeds everything, trains the task's default model (its registry
 ``demo`` settings: options, data, batch size; ``RECIPES`` below may add epochs)
@@ -276,6 +288,116 @@ def train_task(task: str, *, seed: int = 0, epochs: int | None = None, verbose: 
     return _jsonable(record)
 
 
+def _publish(model, name: str, folder: pathlib.Path) -> tuple[pathlib.Path, str]:
+    """Saves ``model`` as ``<name>-<sha[:8]>.keras`` in ``folder``; removes older files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{name}.tmp-{os.getpid()}.keras"
+    try:
+        model.save(tmp)
+        sha = _sha256(tmp)
+        target = folder / f"{name}-{sha[:8]}.keras"
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    for old in folder.iterdir():
+        if re.fullmatch(rf"{re.escape(name)}-[0-9a-f]{{8}}\.keras", old.name) and old != target:
+            old.unlink()
+    return target, sha
+
+
+def train_preset(name: str, *, seed: int = 0, epochs: int | None = None, verbose: int = 2,
+                 folder: pathlib.Path | None = None) -> dict:
+    """Trains a catalogue preset by its recipe, publishes its weights, returns its record."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    import rnnzoo
+    from rnnzoo import registry, weights
+    from rnnzoo.catalogue import PRESETS, baselines, training
+    from rnnzoo.catalogue.folder import portable_options
+
+    entry = PRESETS[name]
+    spec = registry.get(entry["task"])
+    print(f"== {name} ({entry['task']}, {entry['dataset']}) ==", flush=True)
+    trained = training.train(name, seed=seed, epochs=epochs, verbose=verbose)
+    options = portable_options(spec, trained.model, trained.options)
+    twin = spec.builder(**spec.resolve(options))  # no optimizer state in the file
+    twin.set_weights(trained.model.get_weights())
+    target, sha = _publish(twin, name, pathlib.Path(folder or weights.BUNDLED_DIR))
+    reloaded = keras.saving.load_model(target, compile=False, safe_mode=True)
+    test = training.splits(name, batch_size=8)["test"]
+    x = test[0][:8] if isinstance(test, tuple) else next(iter(test))[0]
+    for a, b in zip(keras.tree.flatten(trained.model.predict(x, verbose=0)),
+                    keras.tree.flatten(reloaded.predict(x, verbose=0))):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-5)
+    found = baselines.for_preset(name, trained)
+    recipe = entry["recipe"]
+    optimizer = trained.model.optimizer
+    record = {
+        "task": entry["task"],
+        "preset": name,
+        "file_name": target.name,
+        "format": "keras",
+        "sha256": sha,
+        "size": target.stat().st_size,
+        "urls": [f"{weights.DEFAULT_BASE_URL}/{target.name}", f"{RAW_BASE}/{target.name}"],
+        "license": entry["license"],
+        "dataset": {**_jsonable(entry["dataset"]), "split": entry["split"],
+                    "sizes": _jsonable(trained.data.get("sizes", {}))},
+        "pattern": spec.pattern,
+        "description": entry["description"],
+        "architecture": entry["architecture"],
+        "metrics": {"test": trained.metrics, "headline": entry["metric"], "baselines": found},
+        "primary_metric": entry["metric"],
+        "input_spec": _io_spec(trained.model, x, "inputs"),
+        "output_spec": _io_spec(trained.model, x, "outputs"),
+        "params": int(trained.model.count_params()),
+        "options": _jsonable(options),
+        "recipe": {
+            "command": f"python tools/train_zoo.py {name} --seed {seed}"
+                       + (f" --epochs {epochs}" if epochs else ""),
+            **_jsonable(recipe),
+            "epochs": trained.epochs,
+            "optimizer": {"name": type(optimizer).__name__,
+                          "learning_rate": _round(spec.resolve(options)["learning_rate"]),
+                          "clipnorm": getattr(optimizer, "clipnorm", None)},
+            "seed": seed,
+            "device": "CPU",
+            "train_seconds": round(trained.seconds, 1),
+            "final_epoch": {k: round(v[-1], 6) for k, v in trained.history.items()},
+            "options_chosen_on": (f"the validation split (tools/results/selection_{name}.json)"
+                                  if entry.get("candidates") else
+                                  "nothing: fixed in advance, no search"),
+            "versions": {"rnnzoo": rnnzoo.__version__, "keras": keras.__version__,
+                         "tensorflow": tf.__version__, "python": platform.python_version()},
+            "date": datetime.date.today().isoformat(),
+        },
+    }
+    return _jsonable(record)
+
+
+def select(name: str, *, seed: int = 0, epochs: int | None = None) -> list[dict]:
+    """Scores the preset's ``candidates`` on the validation split; writes the results file."""
+    from rnnzoo._io import atomic_write_json
+    from rnnzoo.catalogue import PRESETS, training
+
+    candidates = PRESETS[name].get("candidates") or [{}]
+    rows = []
+    for overrides in candidates:  # one at a time: the rows stream out as they finish
+        row = training.validate(name, [overrides], seed=seed, epochs=epochs)[0]
+        print(f"{name} {json.dumps(overrides)}: validation {row['validation']}", flush=True)
+        rows.append(row)
+    chosen = rows[training.best(name, rows)]["options"]
+    print(f"{name}: chosen {json.dumps(chosen)}", flush=True)
+    atomic_write_json(ROOT / "tools" / "results" / f"selection_{name}.json", {
+        "preset": name, "seed": seed, "epochs": epochs or PRESETS[name]["recipe"]["epochs"],
+        "command": f"python tools/train_zoo.py {name} --select --seed {seed}",
+        "rule": training.SELECTION_RULE, "rows": rows, "chosen": chosen})
+    return rows
+
+
 def write_record(record: dict, path: pathlib.Path | None = None) -> None:
     """Merges ``record`` into the registry file atomically."""
     from rnnzoo import weights
@@ -284,7 +406,7 @@ def write_record(record: dict, path: pathlib.Path | None = None) -> None:
     data = {"format_version": 1, "base_url": weights.DEFAULT_BASE_URL, "models": {}}
     if path.exists():
         data = json.loads(path.read_text(encoding="utf-8"))
-    data.setdefault("models", {})[record["task"]] = record
+    data.setdefault("models", {})[record.get("preset", record["task"])] = record
     data["models"] = dict(sorted(data["models"].items()))
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
@@ -296,7 +418,12 @@ def main(argv=None) -> int:
     import rnnzoo
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("tasks", nargs="*", help="tasks to train (default: every registered)")
+    parser.add_argument("tasks", nargs="*",
+                        help="tasks or presets to train (default: every registered task)")
+    parser.add_argument("--presets", action="store_true",
+                        help="train every real-data preset of the catalogue")
+    parser.add_argument("--select", action="store_true",
+                        help="score each preset's candidates on the validation split only")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     parser.add_argument("--verbose", type=int, default=2, choices=[0, 1, 2])
@@ -304,10 +431,27 @@ def main(argv=None) -> int:
                         help="trial run: write the weights and a registry file to DIR instead "
                              "of the package")
     args = parser.parse_args(argv)
-    tasks = args.tasks or rnnzoo.list_models()
+    from rnnzoo.catalogue import PRESETS
+
+    tasks = args.tasks or (list(PRESETS) if args.presets or args.select else rnnzoo.list_models())
     for task in tasks:
-        rnnzoo.registry.get(task)  # fail fast on a typo
+        if task not in PRESETS:
+            rnnzoo.registry.get(task)  # fail fast on a typo
     for task in tasks:
+        scratch = pathlib.Path(args.scratch) if args.scratch else None
+        if task in PRESETS:
+            if args.select:
+                select(task, seed=args.seed, epochs=args.epochs)
+                continue
+            record = train_preset(task, seed=args.seed, epochs=args.epochs,
+                                  verbose=args.verbose, folder=scratch)
+            write_record(record, scratch / "weights_registry.json" if scratch else None)
+            print(f"{task}: {record['file_name']} {record['size']:,} bytes; test "
+                  f"{record['primary_metric']}={record['metrics']['test'][record['primary_metric']]}"
+                  f"; baselines " + "; ".join(f"{b['name']} {b['value']}"
+                                             for b in record["metrics"]["baselines"])
+                  + f"; {record['recipe']['train_seconds']} s", flush=True)
+            continue
         scratch = pathlib.Path(args.scratch) if args.scratch else None
         record = train_task(task, seed=args.seed, epochs=args.epochs, verbose=args.verbose,
                             folder=scratch)

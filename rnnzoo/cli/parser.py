@@ -175,6 +175,9 @@ def add_demo(subparsers) -> None:
     p.add_argument("--tasks", nargs="*", default=None, help="subset of tasks (default: all)")
     p.add_argument("--epochs", type=int, default=None, help="override every task's demo epochs")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--real", nargs="?", const="japanese_vowels_lstm", default=None,
+                   metavar="PRESET", help="train one real-data preset end to end and print it "
+                   "beside its published baselines (default: japanese_vowels_lstm)")
 
 
 def add_weights(subparsers) -> None:
@@ -227,6 +230,18 @@ def add_export(subparsers) -> None:
 
 
 #: Every command, in the order ``--help`` lists them.
+def add_presets(subparsers) -> None:
+    """Declares ``rnnzoo presets``."""
+    p = subparsers.add_parser(
+        "presets", help="list the presets: dataset, metric on the official test split, "
+                        "baselines, size, licence",
+        description="Build one with rnnzoo.build(preset=NAME); a folder written by "
+                    "rnnzoo.save_preset or hf://owner/repo works too.",
+    )
+    p.add_argument("--task", default=None, help="only this task's presets")
+    p.add_argument("--json", action="store_true", help="print the rows as JSON")
+
+
 COMMANDS: list[Command] = [
     Command("list", add_list, "listing"),
     Command("info", add_info, "info"),
@@ -235,6 +250,7 @@ COMMANDS: list[Command] = [
     Command("demo", add_demo, "demo"),
     Command("weights", add_weights, "weights"),
     Command("export", add_export, "export"),
+    Command("presets", add_presets, "presets"),
 ]
 
 

@@ -226,8 +226,9 @@ def load(
         A dataset of ``(inputs float32 (B, sequence_length, 1), targets
         float32)`` with the targets shaped as in :mod:`rnnzoo.data.regression`,
         and ``ds.rnnzoo_build_options`` (``num_features``, ``num_outputs``,
-        ``horizon``, ``return_sequences`` and ``adapt_data``, the train part,
-        for the model's normalisation) and ``ds.rnnzoo_metadata``.
+        ``horizon``, ``return_sequences``, ``adapt_data``, the train part,
+        for the model's normalisation, and ``mask_value=None``: the windows
+        are never padded and a real value may be 0.0) and ``ds.rnnzoo_metadata``.
 
     Example:
 
@@ -265,6 +266,7 @@ def load(
         "horizon": horizon,
         "return_sequences": return_sequences,
         "adapt_data": (train, train),
+        "mask_value": None,  # windows are never padded; a real value may be exactly 0.0
     }
     times = info.pop("times")
     ds.rnnzoo_metadata = {

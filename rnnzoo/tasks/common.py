@@ -39,11 +39,13 @@ def recurrent_classifier(
     num_classes: int,
     name: str,
     learning_rate: float,
+    branches: tuple = (),
     **recurrent: Any,
 ) -> keras.Model:
     """The compiled many-to-one classifier the classification tasks share.
 
-    The recurrent block reads ``x`` and its last output goes through
+    The recurrent block reads ``x`` and its last output (concatenated with the
+    ``branches``, if any) goes through
     ``Dropout(dropout)`` (``head_dropout``, only if ``dropout``) to a
     ``Dense(num_classes, softmax)`` named ``classifier``. Loss: sparse
     categorical cross-entropy on integer labels; metric: accuracy.
@@ -54,6 +56,9 @@ def recurrent_classifier(
         num_classes: width of the softmax.
         name: the model's name.
         learning_rate: Adam's learning rate (see :func:`compile_model`).
+        branches: symbolic ``(batch, width)`` tensors computed beside the
+            recurrent block (for example a convolutional branch), concatenated
+            with its output.
         **recurrent: ``cell``, ``units``, ``depth``, ``bidirectional``,
             ``dropout``: passed to :func:`rnnzoo.layers.recurrent.recurrent_block`.
 
@@ -61,6 +66,8 @@ def recurrent_classifier(
         The compiled ``keras.Model``.
     """
     x = recurrent_block(x, **recurrent, return_sequences=False)
+    if branches:
+        x = keras.layers.Concatenate(name="branches")([x, *branches])
     if recurrent.get("dropout"):
         x = keras.layers.Dropout(recurrent["dropout"], name="head_dropout")(x)
     outputs = keras.layers.Dense(num_classes, activation="softmax", name="classifier")(x)

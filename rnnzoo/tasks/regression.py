@@ -11,9 +11,14 @@ gives the next ``horizon`` values of ``num_outputs`` channels. Many-to-many
 
 With ``normalize=True`` (default) the inputs pass through a
 ``keras.layers.Normalization`` and the outputs through its inverse, both
-adapted on the built-in training split (or on ``adapt_data``); their
-statistics are weights of the model, so they are saved with it and the model
-takes and returns values in the data's own units.
+adapted on the built-in training split (or on ``adapt_data``: NaN or empty
+data is refused); their statistics are weights of the model, so they are
+saved with it and the model takes and returns values in the data's own units.
+
+Padded variable-length windows are masked (``mask_value``, default ``0.0``: a
+step whose every feature equals it is padding, left out of the statistics
+and skipped by every recurrent layer, so the last real step decides). A
+series whose real values can be exactly ``0.0`` needs ``mask_value=None``.
 """
 
 from __future__ import annotations
@@ -24,8 +29,10 @@ import keras
 
 from rnnzoo import registry
 from rnnzoo.data import regression as data, series
+from rnnzoo.layers.padding import LastStep, ZeroMasked
 from rnnzoo.layers.recurrent import recurrent_block
 from rnnzoo.registry import Option
+from rnnzoo.tasks import normalization as norm
 from rnnzoo.tasks.common import compile_model, recurrent_options, recurrent_search_space
 
 __all__ = ["build_regression", "adapt_normalization", "output_layout"]
@@ -57,55 +64,28 @@ def _persistence_report(model, test_ds) -> dict:
     return {"baseline": "persistence (last value)", "baseline_value": float(np.sqrt(sq / count))}
 
 
-def _check_adapt_data(value):
-    if value is None:
-        return None
-    import tensorflow as tf
-
-    if isinstance(value, tf.data.Dataset):
-        return value
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        return value
-    raise ValueError(
-        "`adapt_data` must be None, a tuple (inputs, targets) of arrays or a batched "
-        f"tf.data.Dataset of (inputs, targets). Received: adapt_data of type {type(value)}"
-    )
+def _statistics_of(adapt_data, num_features: int, num_outputs: int,
+                   mask_value: float | None = None):
+    """Per-channel mean and variance of inputs (padding left out) and targets."""
+    adapt_data = norm.check_adapt_data(adapt_data, pairs=True)
+    batches = list(norm.batches_of(adapt_data))
+    x_mean, x_var = norm.feature_statistics((x for x, _ in batches), num_features,
+                                            mask_value=mask_value)
+    y_mean, y_var = norm.feature_statistics((y for _, y in batches), num_outputs,
+                                            what="targets", option="num_outputs")
+    return x_mean, x_var, y_mean, y_var
 
 
-def _statistics_of(adapt_data, num_features: int, num_outputs: int):
-    """Per-channel mean and variance of inputs and targets."""
-    if isinstance(adapt_data, (tuple, list)):
-        batches = [(np.asarray(adapt_data[0]), np.asarray(adapt_data[1]))]
-    else:
-        batches = [(np.asarray(x), np.asarray(y)) for x, y in adapt_data]
-    xs = np.concatenate([x.reshape(-1, x.shape[-1]) for x, _ in batches]).astype(np.float64)
-    ys = np.concatenate([y.reshape(-1, y.shape[-1]) for _, y in batches]).astype(np.float64)
-    if xs.shape[-1] != num_features or ys.shape[-1] != num_outputs:
-        raise ValueError(
-            f"`adapt_data` must hold inputs with num_features={num_features} channels and "
-            f"targets with num_outputs={num_outputs} channels on the last axis. Received: "
-            f"inputs with {xs.shape[-1]}, targets with {ys.shape[-1]}"
-        )
-    return xs.mean(0), xs.var(0), ys.mean(0), ys.var(0)
-
-
-def _set_statistics(layer: keras.layers.Normalization, mean, variance) -> None:
-    # adapt() on an array shaped like the layer's input: only the last axis is kept.
-    rank = len(layer.input.shape)
-    mean = np.asarray(mean, np.float32)
-    std = np.sqrt(np.asarray(variance, np.float32))
-    # Two rows mean +- std have exactly this mean and variance.
-    rows = np.stack([mean - std, mean + std]).reshape((1,) * (rank - 2) + (2, -1))
-    layer.adapt(rows)
-
-
-def adapt_normalization(model: keras.Model, adapt_data) -> keras.Model:
+def adapt_normalization(model: keras.Model, adapt_data, *,
+                        mask_value: float | None = 0.0) -> keras.Model:
     """Re-adapts a regression model's normalization layers on your own data.
 
     Args:
         model: a model built by ``rnnzoo.build("regression", normalize=True)``.
         adapt_data: ``(inputs, targets)`` arrays, or a batched ``tf.data.Dataset``
-            of them, in the data's own units.
+            of them, in the data's own units (finite values, at least one real step).
+        mask_value: input steps whose every channel equals it are padding and are
+            left out of the statistics (``None``: every step counts).
 
     Returns:
         The same model, whose input and output scaling now match ``adapt_data``.
@@ -123,10 +103,9 @@ def adapt_normalization(model: keras.Model, adapt_data) -> keras.Model:
             "`model` must be a regression model built with normalize=True. Received: "
             f"model={model.name!r} without normalization layers"
         ) from None
-    stats = _statistics_of(_check_adapt_data(adapt_data), inp.mean.shape[-1],
-                           out.mean.shape[-1])
-    _set_statistics(inp, stats[0], stats[1])
-    _set_statistics(out, stats[2], stats[3])
+    stats = _statistics_of(adapt_data, inp.mean.shape[-1], out.mean.shape[-1], mask_value)
+    norm.set_statistics(inp, stats[0], stats[1])
+    norm.set_statistics(out, stats[2], stats[3])
     return model
 
 
@@ -158,7 +137,16 @@ def adapt_normalization(model: keras.Model, adapt_data) -> keras.Model:
                     "training data and saved with the model"),
         Option("adapt_data", None, object, allow_none=True,
                help="(inputs, targets) or a tf.data.Dataset to adapt the normalization on "
-                    "(default: the built-in training split)"),
+                    "(default: the built-in training split); padding, NaN and empty data "
+                    "are refused or left out"),
+        Option("residual", False, bool,
+               help="forecast the change from the last observed value of each target channel "
+                    "(the first num_outputs input features): persistence plus a learned "
+                    "correction, which extrapolates trending series"),
+        Option("mask_value", 0.0, float, allow_none=True,
+               help="input steps whose every feature equals it are padding: masked in every "
+                    "layer and left out of the statistics (None: no masking; use None for a "
+                    "series whose real values can all be exactly 0.0)"),
     ],
     metrics=["rmse", "mae", "mse"],
     datasets={"builtin": data.load_builtin, "tfds": data.load_tfds, "statsmodels": series.load},
@@ -179,6 +167,8 @@ def build_regression(
     return_sequences: bool,
     normalize: bool,
     adapt_data,
+    mask_value: float | None,
+    residual: bool,
     bidirectional: bool,
     dropout: float,
     learning_rate: float,
@@ -191,7 +181,7 @@ def build_regression(
 
     Args:
         num_features, num_outputs, horizon, return_sequences, normalize,
-            adapt_data: see the task's options.
+            adapt_data, mask_value, residual: see the task's options.
         bidirectional, dropout: of the recurrent block (``dropout`` also
             before the head).
         learning_rate: Adam's learning rate.
@@ -210,9 +200,19 @@ def build_regression(
             "show each step the future values it forecasts. Received: bidirectional=True, "
             "return_sequences=True"
         )
-    adapt_data = _check_adapt_data(adapt_data)
+    if residual and num_outputs > num_features:
+        raise ValueError(
+            "`residual` forecasts the change of the first num_outputs input features, so "
+            f"num_outputs must be <= num_features. Received: num_outputs={num_outputs}, "
+            f"num_features={num_features}"
+        )
+    adapt_data = norm.check_adapt_data(adapt_data, pairs=True)
     inputs = keras.Input((None, num_features), dtype="float32", name="features")
     x = inputs
+    if mask_value is not None:
+        x = keras.layers.Masking(mask_value, name="padding_mask")(x)
+    last = LastStep(num_outputs, horizon, return_sequences, name="last_value")(x) \
+        if residual else None
     if normalize:
         in_norm = keras.layers.Normalization(axis=-1, name="input_normalization")
         x = in_norm(x)
@@ -222,8 +222,16 @@ def build_regression(
         x = keras.layers.Dropout(dropout, name="head_dropout")(x)
     x = keras.layers.Dense(horizon * num_outputs, name="forecast")(x)
     if horizon > 1:
+        if return_sequences and mask_value is not None:
+            # Reshape reads no mask: padded steps' forecasts become 0 and the mask ends here.
+            x = ZeroMasked(name="forecast_padding")(x)
         shape = (-1, horizon, num_outputs) if return_sequences else (horizon, num_outputs)
         x = keras.layers.Reshape(shape, name="forecast_steps")(x)
+    if residual:  # y = last + correction (scaled like the targets when normalized)
+        if normalize:
+            last_norm = keras.layers.Normalization(axis=-1, name="last_value_normalization")
+            last = last_norm(last)
+        x = keras.layers.Add(name="persistence_plus_correction")([x, last])
     if normalize:
         out_norm = keras.layers.Normalization(axis=-1, invert=True, name="output_denormalization")
         x = out_norm(x)
@@ -239,9 +247,11 @@ def build_regression(
             else:
                 stats = data.target_statistics(num_features, num_outputs)
         else:
-            stats = _statistics_of(adapt_data, num_features, num_outputs)
-        _set_statistics(in_norm, stats[0], stats[1])
-        _set_statistics(out_norm, stats[2], stats[3])
+            stats = _statistics_of(adapt_data, num_features, num_outputs, mask_value)
+        norm.set_statistics(in_norm, stats[0], stats[1])
+        norm.set_statistics(out_norm, stats[2], stats[3])
+        if residual:
+            norm.set_statistics(last_norm, stats[2], stats[3])
     return compile_model(
         model,
         learning_rate=learning_rate,

@@ -3,7 +3,9 @@
 ``rnnzoo.build(task, weights=...)`` accepts:
 
 * ``None``: random initialisation (the default);
-* ``"pretrained"``: the task's published model (see ``rnnzoo weights list``);
+* ``"pretrained"``: the task's published tutorial model (see ``rnnzoo weights list``);
+* a published name: ``"<task>_tutorial"`` or a preset of the catalogue
+  (``rnnzoo.presets()``), whose record names its task;
 * a path to a local ``.keras`` or ``.weights.h5`` file.
 
 One job per module, each importing only those before it:
@@ -56,6 +58,7 @@ from rnnzoo.weights.registry import (
     WeightsError,
     get_record,
     published_options,
+    record_name,
     records,
 )
 from rnnzoo.weights.cache import cache_dir, copy_to, fetch, sha256_of, verify
@@ -70,6 +73,7 @@ __all__ = [
     "FREE_OPTIONS",
     "records",
     "get_record",
+    "record_name",
     "published_options",
     "cache_dir",
     "fetch",

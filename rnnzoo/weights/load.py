@@ -40,9 +40,9 @@ from typing import Any
 import keras
 
 from rnnzoo._validation import check_bool
-from rnnzoo.layers.walk import recurrent_layers
+from rnnzoo.layers.walk import iter_layers, recurrent_layers
 from rnnzoo.weights.cache import fetch
-from rnnzoo.weights.registry import get_record
+from rnnzoo.weights.registry import get_record, record_name
 
 __all__ = ["FREE_OPTIONS", "LoadReport", "load_into", "load_model_file"]
 
@@ -117,12 +117,23 @@ def _source_model(spec, weights: Any):
         record = get_record(spec.name)
         path = fetch(spec.name)
         return _load_keras_file(path), str(path), record.get("options")
+    if isinstance(weights, str) and record_name(weights) is not None:
+        record = get_record(weights)
+        if record.get("task", weights) != spec.name:
+            raise ValueError(
+                f"`weights` {weights!r} are published for task {record.get('task')!r}, not "
+                f"{spec.name!r}. Received: weights={weights!r}. Build it with "
+                f"rnnzoo.build(preset={weights!r})."
+            )
+        path = fetch(weights)
+        return _load_keras_file(path), str(path), record.get("options")
     if isinstance(weights, (str, os.PathLike)):
         path = os.fspath(weights)
         if not os.path.isfile(path):
             raise ValueError(
-                "`weights` must be None, 'pretrained', or the path of an existing .keras or "
-                f".weights.h5 file. Received: weights={weights!r} (no such file)."
+                "`weights` must be None, 'pretrained', a published name (see "
+                "rnnzoo.presets()), or the path of an existing .keras or .weights.h5 file. "
+                f"Received: weights={weights!r} (no such file or published name)."
             )
         if path.endswith(".keras"):
             return _load_keras_file(path), path, None
@@ -317,6 +328,7 @@ def load_into(model, spec, config: dict, weights: Any, *, freeze_encoder: bool =
         )
     for src, dst in pairs:
         dst.assign(src.numpy() if hasattr(src, "numpy") else src)
+    _finalize(model)
     report = LoadReport(source=source, loaded=tuple(loaded), skipped=tuple(skipped),
                         reasons=dict(reasons))
     if skipped:
@@ -328,6 +340,20 @@ def load_into(model, spec, config: dict, weights: Any, *, freeze_encoder: bool =
     else:
         logger.info("%s", report.summary())
     return _finish(model, report, freeze_encoder)
+
+
+def _finalize(model) -> None:
+    """Lets layers rebuild what they derive from their variables (``Layer.finalize_state``).
+
+    A ``keras.layers.Normalization`` computes the tensors it normalises with
+    from its ``mean``/``variance`` variables when it is adapted or loaded by
+    Keras (its public ``finalize_state``, what Keras' own loading calls); after
+    a plain ``assign`` it would keep the statistics it was built with.
+    """
+    for layer in iter_layers(model):
+        finalize = getattr(layer, "finalize_state", None)
+        if layer.built and callable(finalize):
+            finalize()
 
 
 def _finish(model, report: LoadReport, freeze_encoder: bool):

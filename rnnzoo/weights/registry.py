@@ -1,10 +1,16 @@
-"""The registry of published weights: ``rnnzoo/weights_registry.json``, one record per task.
+"""The registry of published weights: ``rnnzoo/weights_registry.json``, one record per model.
 
 This module reads the registry file (package data, next to the package) and
-answers "what was published for this task": the file name, its sha256 and
+answers "what was published under this name": the file name, its sha256 and
 size, the URLs, the licence, the dataset, the measured metrics and the options
 the model was built with. It also holds the package's paths and the error type
 every weights module raises. It reads files only; it never writes or downloads.
+
+A record is keyed by its name: a task name for the task's tutorial model
+(trained on the built-in data; ``"<task>_tutorial"`` is an alias of it, and
+``weights="pretrained"`` loads it), or a preset name of the catalogue
+(:mod:`rnnzoo.catalogue`, trained on real data) whose ``task`` field names
+its task.
 
 Example:
 
@@ -30,9 +36,13 @@ __all__ = [
     "BUNDLED_DIR",
     "DEFAULT_BASE_URL",
     "records",
+    "record_name",
     "get_record",
     "published_options",
 ]
+
+#: ``"<task>" + TUTORIAL_SUFFIX`` names the tutorial record of a task.
+TUTORIAL_SUFFIX = "_tutorial"
 
 _PACKAGE_DIR = pathlib.Path(__file__).resolve().parents[1]
 #: The registry of published weights: one record per task.
@@ -73,17 +83,30 @@ def records() -> dict[str, dict]:
     return dict(data.get("models", {}))
 
 
+def record_name(name: str, published: dict | None = None) -> str | None:
+    """The registry key ``name`` refers to (``"<task>_tutorial"`` -> ``"<task>"``), or None."""
+    published = records() if published is None else published
+    if not isinstance(name, str):
+        return None
+    if name in published:
+        return name
+    base = name[: -len(TUTORIAL_SUFFIX)] if name.endswith(TUTORIAL_SUFFIX) else None
+    if base in published and published[base].get("task", base) == base:
+        return base
+    return None
+
+
 def get_record(task: str) -> dict:
-    """Returns the published record of ``task``.
+    """Returns the published record of a task (its tutorial model) or of a preset.
 
     Args:
-        task: a task name.
+        task: a task name, ``"<task>_tutorial"``, or a preset name of the catalogue.
 
     Returns:
-        The task's record (see :func:`records`).
+        The record (see :func:`records`).
 
     Raises:
-        ValueError: if ``task`` has no published weights, naming those that do.
+        ValueError: if nothing is published under that name, naming what is.
 
     Example:
 
@@ -91,6 +114,9 @@ def get_record(task: str) -> dict:
     'classification-....keras'
     """
     published = records()
+    key = record_name(task, published)
+    if key is not None:
+        return published[key]
     if task not in published:
         raise ValueError(
             f"No pretrained weights are published for task {task!r}. Tasks with weights: "
@@ -101,13 +127,13 @@ def get_record(task: str) -> dict:
 
 
 def published_options(task: str) -> dict[str, Any]:
-    """The options the published model of ``task`` was built with.
+    """The options the published model of ``task`` (or of a preset) was built with.
 
     Only options the task still declares are returned, so a record written by an
     older version never breaks ``build``.
 
     Args:
-        task: a registered task with published weights.
+        task: a registered task with published weights, or a published preset name.
 
     Returns:
         ``{option: value}``, ready to pass to ``rnnzoo.build``.
@@ -116,5 +142,6 @@ def published_options(task: str) -> dict[str, Any]:
 
     >>> rnnzoo.build("classification", **published_options("classification"))
     """
-    known = task_registry.get(task).options
-    return {k: v for k, v in get_record(task).get("options", {}).items() if k in known}
+    record = get_record(task)
+    known = task_registry.get(record.get("task", task)).options
+    return {k: v for k, v in record.get("options", {}).items() if k in known}

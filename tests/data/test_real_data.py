@@ -62,8 +62,6 @@ def test_classification_model_fits_padded_multivariate_series():
     assert model.predict(x, verbose=0).shape == (8, 9)
 
 
-@pytest.mark.xfail(strict=False, reason="the classification builder does not mask padded "
-                   "float input yet (issue 13, 'Real input, handled by the builders')")
 def test_padding_does_not_change_the_classification():
     ds = ucr.load_uea("test", 4, name="JapaneseVowels", shuffle=False)
     model = rnnzoo.build("classification", **ds.rnnzoo_build_options, units=8)

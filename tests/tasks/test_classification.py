@@ -66,3 +66,66 @@ def test_trained_lstm_beats_majority_and_feedforward_baselines():
     assert scores["lstm"] >= scores["feedforward"] + 0.45, scores
     # the feed-forward baseline cannot see order: it stays near chance
     assert scores["feedforward"] < majority + 0.1, (scores, majority)
+
+
+# --------------------------------------------------------------------------- raw-text input
+
+REVIEWS = ["a wonderful film, great acting", "boring and bad", "great story, wonderful",
+           "bad plot, terrible acting", "wonderful wonderful", "terrible, boring film",
+           "great fun", "bad bad bad"]
+SENTIMENT = np.array([1, 0, 1, 0, 1, 0, 1, 0], "int32")
+
+
+def _string_batches(texts, labels, batch_size=4):
+    import tensorflow as tf
+
+    return tf.data.Dataset.from_tensor_slices((texts, labels)).batch(batch_size)
+
+
+def test_raw_text_classifier_fits_strings_and_round_trips_through_keras(tmp_path):
+    import tensorflow as tf
+
+    model = rnnzoo.build("classification", adapt_data=REVIEWS, num_classes=2, units=8,
+                         learning_rate=0.02)
+    assert model.input.dtype == "string" and model.input_shape == (None,)
+    vectorizer = model.get_layer("text_vectorization")
+    assert {"wonderful", "terrible"} <= set(vectorizer.get_vocabulary())
+    model.fit(_string_batches(REVIEWS, SENTIMENT), epochs=40, verbose=0)
+    queries = tf.constant(["wonderful acting", "terrible and boring", "great film",
+                           "bad story"])
+    probs = model.predict(queries, verbose=0)
+    np.testing.assert_array_equal(probs.argmax(1), [1, 0, 1, 0])
+    path = tmp_path / "reviews.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(loaded.predict(queries, verbose=0), probs, atol=1e-6)
+    # unknown words map to OOV, not to an error
+    assert loaded.predict(tf.constant(["zzz qqq"]), verbose=0).shape == (1, 2)
+
+
+def test_raw_text_classifier_from_a_vocabulary_and_from_a_dataset():
+    import tensorflow as tf
+
+    from rnnzoo.tasks.classification import portable_options
+
+    ds = _string_batches(REVIEWS, SENTIMENT)
+    adapted = rnnzoo.build("classification", adapt_data=ds, num_classes=2, units=4)
+    config = rnnzoo.registry.get("classification").resolve(
+        {"adapt_data": ds, "num_classes": 2, "units": 4})
+    options = portable_options(adapted, config)
+    assert options["adapt_data"] is None and "wonderful" in options["vocabulary"]
+    rebuilt = rnnzoo.build("classification", **options)
+    rebuilt.set_weights(adapted.get_weights())
+    queries = tf.constant(["great acting", "boring"])
+    np.testing.assert_allclose(rebuilt.predict(queries, verbose=0),
+                               adapted.predict(queries, verbose=0), atol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"vocabulary": ("good", "")}, "vocabulary"),
+    ({"vocabulary": ("good",), "num_features": 3}, "num_features"),
+    ({"adapt_data": ["", " "]}, "at least one word"),
+])
+def test_bad_text_options_fail_fast(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        rnnzoo.build("classification", **kwargs)

@@ -170,3 +170,47 @@ def test_default_model_beats_persistence_by_a_clear_margin():
     print(f"regression test RMSE {rmse:.4f} vs persistence {persistence:.4f}")
     assert persistence > 0.4  # the series is not trivially predictable by the last value
     assert rmse < 0.6 * persistence, (rmse, persistence)
+
+
+@pytest.mark.parametrize("return_sequences, horizon", [(False, 1), (False, 3), (True, 1),
+                                                       (True, 3)])
+def test_residual_forecast_is_persistence_plus_a_learned_correction(return_sequences, horizon):
+    rng = np.random.default_rng(0)
+    x = rng.normal(50.0, 5.0, size=(3, 6, 2)).astype("float32")
+    model = rnnzoo.build("regression", num_features=2, num_outputs=1, horizon=horizon,
+                         return_sequences=return_sequences, residual=True, units=4,
+                         adapt_data=(x, x[:, -1:, 0]))
+    head = model.get_layer("forecast")
+    head.kernel.assign(np.zeros(head.kernel.shape))
+    head.bias.assign(np.zeros(head.bias.shape))
+    last = x[:, :, None, :1] if return_sequences else x[:, -1:, :1]
+    out = np.asarray(model(x))
+    expected = np.repeat(last, horizon, axis=-2).reshape(out.shape)  # (3, [6,] [h,] 1)
+    np.testing.assert_allclose(out, expected, rtol=1e-5)
+    # a correction moves the forecast away from persistence
+    head.bias.assign(np.ones(head.bias.shape))
+    assert not np.allclose(np.asarray(model(x)), expected)
+
+
+def test_residual_forecast_reads_the_last_real_step_of_padded_windows():
+    rng = np.random.default_rng(1)
+    x = rng.normal(5.0, 1.0, size=(1, 4, 2)).astype("float32")
+    padded = np.concatenate([x, np.zeros((1, 3, 2), "float32")], axis=1)
+    model = rnnzoo.build("regression", num_features=2, residual=True, units=4)
+    np.testing.assert_allclose(np.asarray(model(padded)), np.asarray(model(x)), atol=1e-6)
+    with pytest.raises(ValueError, match="num_outputs must be <= num_features"):
+        rnnzoo.build("regression", num_features=1, num_outputs=2, residual=True)
+
+
+def test_loaded_weights_bring_their_normalization_statistics(tmp_path):
+    """weights=<file> into a model built with other statistics normalises like the file."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(40.0, 9.0, size=(20, 6, 1)).astype("float32")
+    y = rng.normal(40.0, 9.0, size=(20, 1)).astype("float32")
+    trained = rnnzoo.build("regression", num_features=1, units=4, mask_value=None,
+                           adapt_data=(x, y))
+    trained.save(tmp_path / "m.keras")
+    loaded = rnnzoo.build("regression", num_features=1, units=4, mask_value=None,
+                          weights=str(tmp_path / "m.keras"))  # built with other statistics
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), trained.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-4)
