@@ -15,7 +15,10 @@ import pytest
 
 import rnnzoo
 from rnnzoo import factory
+from rnnzoo.cli import demo as cli_demo
+from rnnzoo.cli import export as cli_export
 from rnnzoo.cli import main
+from rnnzoo.cli import train as cli_train
 from rnnzoo.litert_runtime import LiteRTModel, list_ops
 
 
@@ -30,8 +33,8 @@ def built(monkeypatch):
         models.append(model)
         return model
 
-    monkeypatch.setattr(factory, "build", build)
-    monkeypatch.setattr(rnnzoo, "build", build)
+    for module in (factory, rnnzoo, cli_train, cli_export, cli_demo):
+        monkeypatch.setattr(module, "build", build)  # every name the commands call it by
     return models
 
 
@@ -105,8 +108,8 @@ def test_ctrl_c_exits_130_with_one_line(tmp_path, monkeypatch, capsys):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(factory, "build", interrupted)
-    monkeypatch.setattr(rnnzoo, "build", interrupted)
+    for module in (factory, rnnzoo, cli_train):
+        monkeypatch.setattr(module, "build", interrupted)
     argv = ["train", "classification", "--epochs", "1", "--data", "num_examples=32",
             "--verbose", "0", "--out", "unused"]
     assert main(argv) == 130

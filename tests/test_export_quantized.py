@@ -16,7 +16,6 @@ from rnnzoo import export
 from rnnzoo.export.report import METRIC_TOLERANCE_POINTS
 from rnnzoo.litert_runtime import LiteRTModel, greedy_decode, list_ops
 from rnnzoo.tasks import decoding
-from rnnzoo.tasks.generation import make_step_fn
 from tests.conftest import tiny_data, tiny_overrides
 
 NON_GENERATIVE = ("classification", "regression", "video_classification")
@@ -137,7 +136,7 @@ def keras_greedy_ids(model, encoder_input=None, prefix=None, max_length=6):
         states = [keras.ops.convert_to_numpy(s) for s in states]
     else:
         states = [np.zeros((1, int(t.shape[-1])), np.float32) for t in step.inputs[1:]]
-    return decoding.decode(make_step_fn(step), states, batch_size=1,
+    return decoding.decode(decoding.model_step(step), states, batch_size=1,
                            start_id=models["start_id"], end_id=models["end_id"],
                            method="greedy", max_length=max_length,
                            prefix=None if prefix is None else [prefix])[0]
