@@ -166,7 +166,8 @@ class ABCSimpleRNNCell(DropoutMasks, keras.layers.Layer):
         return out, ([h] if isinstance(states, (list, tuple)) else h)
 
     def get_initial_state(self, batch_size=None):
-        self.drop_lazy_masks()  # a fresh state starts a new sequence
+        # a fresh state starts a new sequence: its dropout masks, drawn before any loop
+        self.start_sequence_masks(batch_size, self.A.shape[0] if self.built else None)
         return [ops.zeros((batch_size, self.units), dtype=self.compute_dtype)]
 
     def get_config(self):

@@ -256,7 +256,8 @@ class ClockworkRNNCell(DropoutMasks, keras.layers.Layer):
         return h, [h, self.tick(t)]
 
     def get_initial_state(self, batch_size=None):
-        self.drop_lazy_masks()  # a fresh state starts a new sequence
+        # a fresh state starts a new sequence: its dropout masks, drawn before any loop
+        self.start_sequence_masks(batch_size, self.kernel.shape[0] if self.built else None)
         return [
             ops.zeros((batch_size, self.units), dtype=self.compute_dtype),
             ops.zeros((batch_size, 1), dtype=self.compute_dtype),

@@ -14,13 +14,18 @@ instead, built on the public ``keras.random.dropout`` and
   generator advances the same way in training and inference; they are
   applied in training only.
 - A cell used on its own (``keras.layers.RNN(cell)``, or a loop of your own)
-  draws its masks lazily at its first step, so in ``keras.layers.RNN`` it
-  draws what Keras' own cells draw with the same seed. ``keras.layers.RNN``
-  asks the cell for a fresh initial state at the start of every call without
-  ``initial_state`` (not ``stateful``), which drops them, so each sequence
-  gets new masks. A loop that passes its own states should call
+  draws this sequence's masks when asked for a fresh initial state
+  (:meth:`DropoutMasks.start_sequence_masks`, from the cell's
+  ``get_initial_state``), which ``keras.layers.RNN`` does before its loop at
+  the start of every call without ``initial_state`` (not ``stateful``): each
+  sequence gets new masks, the same ones Keras' own cells draw with the same
+  seed, and on JAX the draw stays outside the compiled loop (a draw inside
+  ``lax.scan`` would not advance the seed: the same masks on every call).
+  Otherwise (an unbuilt cell, states passed in) the masks are drawn lazily
+  at the first step. A loop that passes its own states should call
   ``make_dropout_masks``/``clear_dropout_masks`` around each sequence, as
-  rnnzoo's layers do.
+  rnnzoo's layers do (on JAX, ``keras.layers.RNN(cell)`` called with
+  ``initial_state`` and dropout needs them too).
 
 Example:
 
@@ -130,4 +135,23 @@ class DropoutMasks:
         """Forgets masks drawn lazily (called where a fresh state starts a sequence)."""
         if self._masks_lazy:
             self.clear_dropout_masks()
+
+    def start_sequence_masks(self, batch_size, input_width: int | None) -> None:
+        """Where a fresh state starts a sequence: new masks, drawn now, outside any loop.
+
+        Masks made by the cell's layer for this call (:meth:`make_dropout_masks`)
+        are kept; masks drawn lazily earlier are replaced. Nothing is drawn
+        without dropout, or before the cell is built (``input_width`` None).
+
+        Args:
+            batch_size: the batch size the initial state is made for.
+            input_width: the width of one step's input; None when unknown.
+        """
+        self.drop_lazy_masks()
+        if self._masks_made or not (self.dropout > 0 or self.recurrent_dropout > 0):
+            return
+        if batch_size is None or input_width is None:
+            return
+        self.make_dropout_masks(ops.zeros((batch_size, input_width), dtype=self.compute_dtype))
+        self._masks_lazy = True
 
