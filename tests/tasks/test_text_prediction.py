@@ -101,7 +101,8 @@ def test_generate_methods_on_an_untrained_model():
     out = model.generate(["The", "A"], max_length=12)
     assert len(out) == 2 and all(isinstance(s, str) for s in out)
     assert out[0].startswith("The") and out[1].startswith("A")
-    assert all(len(s) <= len(p) + 12 for s, p in zip(out, ["The", "A"]))
+    # at most 12 new characters; an untrained model may emit <unk>, written as 5 of them
+    assert all(len(s.replace("<unk>", "?")) <= len(p) + 12 for s, p in zip(out, ["The", "A"]))
     # greedy == beam search with one beam
     assert model.generate(["The", "A"], method="beam", beam_width=1, max_length=12) == out
     # prompts decoded one at a time give the same text
