@@ -170,7 +170,7 @@ def _without_optimizer(model, task: str, options: dict):
 
 def _plain_brief(options: dict) -> str:
     return json.dumps({k: ("<vocabulary>" if _is_vocabulary(k, v) else _plain(v))
-                       for k, v in options.items()}, sort_keys=True)[:300]
+                       for k, v in options.items()}, sort_keys=True, allow_nan=False)[:300]
 
 
 def _card(name: str, task: str, options: dict, metrics: dict, dataset: Any, license: str,
@@ -178,12 +178,14 @@ def _card(name: str, task: str, options: dict, metrics: dict, dataset: Any, lice
     lines = [
         f"# {name}", "", description or f"An rnnzoo `{task}` model.", "",
         "```python", "import rnnzoo", f'model = rnnzoo.build(preset="{name}")', "```", "",
-        "## Data", "", f"{json.dumps(dataset) if dataset else 'Not stated: describe the data.'}",
+        "## Data", "",
+        json.dumps(dataset, allow_nan=False) if dataset else "Not stated: describe the data.",
         "", "## Metrics", "",
     ]
     lines += [f"- {k}: {v}" for k, v in metrics.items()] or ["Not stated: add test metrics."]
     shown = {k: v for k, v in options.items() if not _is_vocabulary(k, v)}
-    lines += ["", "## Options", "", f"`{json.dumps(_plain(shown), sort_keys=True)}`", "",
+    shown = json.dumps(_plain(shown), sort_keys=True, allow_nan=False)
+    lines += ["", "## Options", "", f"`{shown}`", "",
               "## Licence", "", license or "Not stated.", ""]
     return "\n".join(lines)
 

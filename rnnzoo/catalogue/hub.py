@@ -31,6 +31,7 @@ import json
 import os
 import pathlib
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -127,7 +128,8 @@ def fetch_preset(address: str, *, timeout: float | None = None,
             f"RNNZOO_OFFLINE=1 and the preset {address} is not in the cache ({folder}). Load it "
             "once on a machine with network and copy that folder, or unset RNNZOO_OFFLINE."
         )
-    timeout, retries = dl.settings(timeout, retries)
+    timeout, retries, deadline = dl.settings(timeout, retries)
+    stop_at = time.monotonic() + deadline  # RNNZOO_DOWNLOAD_DEADLINE: the whole preset
     raw = _read_metadata(_url(owner, repo, revision, METADATA), timeout)
     try:
         metadata = json.loads(raw.decode("utf-8"))
@@ -144,6 +146,6 @@ def fetch_preset(address: str, *, timeout: float | None = None,
         if target.is_file() and sha256_of(target) == record["sha256"]:
             continue
         dl.download(_url(owner, repo, revision, name), target, record, progress=False,
-                    timeout=timeout, retries=retries, backoff=1.0)
+                    timeout=timeout, retries=retries, backoff=1.0, stop_at=stop_at)
     _io.atomic_write_bytes(folder / METADATA, raw)  # last: the folder is complete
     return read_folder(folder, name=address, source="hf")

@@ -5,9 +5,8 @@ Its flags are declared in :mod:`rnnzoo.cli.parser`."""
 from __future__ import annotations
 
 import argparse
-import json
 
-from rnnzoo import catalogue
+from rnnzoo import _io, catalogue
 from rnnzoo import factory  # noqa: F401  (registers every task)
 from rnnzoo.cli.common import format_metric
 
@@ -24,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     """Prints one line per preset (or JSON)."""
     rows = catalogue.presets(args.task)
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(_io.dumps_json(rows))
         return 0
     width = max((len(r["name"]) for r in rows), default=4)
     for r in rows:

@@ -280,7 +280,8 @@ def static_recurrence(cell, x, recurrent_mask=None, *, go_backwards=False,
         slots = ops.split(main, chunk, axis=1) if chunk > 1 else [main]
         xs = ops.concatenate([project(ops.reshape(s, (-1, features)), w)
                               for s, w in zip(slots, widths)], axis=-1)
-        xs = ops.transpose(ops.reshape(xs, (batch, n_full, -1)), (1, 0, 2))
+        # the width spelled out, not -1: with an unknown batch TF could not infer it
+        xs = ops.transpose(ops.reshape(xs, (batch, n_full, sum(widths))), (1, 0, 2))
         if select:
             clocks = [c * chunk for c in range(n_full)]
             active = ops.convert_to_tensor(
