@@ -54,6 +54,11 @@ MODULE_TESTS: dict[str, list[str]] = {
     "rnnzoo/layers/clockwork.py": ["tests/layers/test_clockwork.py",
                                    "tests/callbacks/test_gradient_tapes.py"],
     "rnnzoo/layers/clockwork_schedule.py": ["tests/layers/test_clockwork.py"],
+    "rnnzoo/layers/fast_rnn.py": ["tests/layers/test_fast_rnn.py"],
+    "rnnzoo/layers/fused_loops.py": ["tests/layers/test_fast_rnn.py"],
+    "rnnzoo/layers/padding.py": ["tests/tasks/test_padding.py",
+                                "tests/layers/test_clockwork.py",
+                                "tests/layers/test_abc_rnn.py"],
     "rnnzoo/layers/feedforward.py": ["tests/layers/test_recurrent_block.py",
                                      "tests/tasks/test_all_tasks.py"],
     "rnnzoo/layers/dropout.py": ["tests/layers/"],
@@ -80,6 +85,10 @@ MODULE_TESTS: dict[str, list[str]] = {
                                    "tests/tasks/test_text_prediction.py"],
     "rnnzoo/tasks/decoding.py": ["tests/tasks/test_decoding.py",
                                  "tests/tasks/test_decoding_contract.py"],
+    "rnnzoo/tasks/decode_loop.py": ["tests/tasks/test_decoding_contract.py",
+                                    "tests/tasks/test_decoding.py"],
+    "rnnzoo/tasks/normalization.py": ["tests/tasks/test_padding.py",
+                                      "tests/tasks/test_regression.py"],
     "rnnzoo/export/verify.py": ["tests/test_export.py", "tests/test_export_quantized.py"],
     "rnnzoo/weights/cache.py": ["tests/test_weights.py", "tests/test_download_settings.py"],
     "rnnzoo/weights/download.py": ["tests/test_weights.py", "tests/test_download_settings.py"],
@@ -117,7 +126,11 @@ def _scratch(workdir: pathlib.Path, module: str, tests: list[str]) -> None:
         "only_mutate": f"\n{module}",
         "pytest_add_cli_args": base.get("pytest_add_cli_args", ""),
         "pytest_add_cli_args_test_selection": "\n" + "\n".join(tests),
-        "timeout_multiplier": base.get("timeout_multiplier", "3.0"),
+        # tests read these (tools/make_cards.py, README's commands, the cards): mutmut copies
+        # only the sources, tests/ and these into its mutants/ folder
+        "also_copy": base.get("also_copy", "\n" + "\n".join(
+            name for name in _ALSO_COPY if name not in ("setup.cfg", "pyproject.toml"))),
+        "timeout_multiplier": base.get("timeout_multiplier", "8.0"),
         "timeout_constant": base.get("timeout_constant", "10.0"),
     }
     if parser.has_section("mutmut"):
