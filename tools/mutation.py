@@ -132,6 +132,7 @@ def _scratch(workdir: pathlib.Path, module: str, tests: list[str]) -> None:
             name for name in _ALSO_COPY if name not in ("setup.cfg", "pyproject.toml"))),
         "timeout_multiplier": base.get("timeout_multiplier", "8.0"),
         "timeout_constant": base.get("timeout_constant", "10.0"),
+        "process_isolation": base.get("process_isolation", "forkserver"),
     }
     if parser.has_section("mutmut"):
         parser.remove_section("mutmut")
@@ -166,8 +167,10 @@ def summarise(statuses: dict[str, str]) -> dict:
         counts[status] = counts.get(status, 0) + 1
     judged = sum(n for s, n in counts.items() if s not in ("skipped", "no tests", "not checked"))
     killed = counts.get("killed", 0) + counts.get("timeout", 0)
+    # mutmut counts a timeout as killed (an endless loop); a test failure is the firmer kill
     return {"counts": counts, "mutants": len(statuses), "judged": judged, "killed": killed,
-            "kill_rate": killed / judged if judged else None}
+            "kill_rate": killed / judged if judged else None,
+            "killed_by_a_test": counts.get("killed", 0), "timeouts": counts.get("timeout", 0)}
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float] | None:
@@ -264,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     band = "" if not interval else f", 95% interval {100 * interval[0]:.0f}-{100 * interval[1]:.0f}%"
     print(f"{module}: {summary['killed']}/{summary['judged']} mutants killed "
           f"({'-' if rate is None else f'{100 * rate:.0f}%'}{band}), {summary['mutants']} run of "
-          f"{summary['generated']} generated, {summary['counts']}, {summary['seconds']:.0f} s")
+          f"{summary['generated']} generated, {summary['counts']}, {summary['seconds']:.0f} s; "
+          f"{summary['killed_by_a_test']} by a failing test, {summary['timeouts']} timed out")
     for name in summary["survived"]:
         print(f"  survived: {name}")
     if "error" in summary:
