@@ -380,6 +380,30 @@ def test_cached_files_get_the_mode_the_umask_allows(server, tmp_path, umask):
         assert (file.stat().st_mode & 0o777) == (0o666 & ~umask), oct(file.stat().st_mode)
 
 
+def test_copy_to_keeps_a_verified_copy_and_replaces_a_corrupt_one(server, tmp_path):
+    folder = tmp_path / "copy"
+    first = weights.copy_to(TASK, folder)
+    assert server.requests == ["/" + RECORD["file_name"]]
+    # a verified copy already in place is returned as it is, without a request
+    assert weights.copy_to(TASK, folder) == first
+    assert server.requests == ["/" + RECORD["file_name"]]
+    first.write_bytes(b"not the weights")
+    again = weights.copy_to(TASK, folder)
+    assert again == first and weights.sha256_of(again) == RECORD["sha256"]
+    assert len(server.requests) == 2
+
+
+def test_cache_dir_is_rnnzoo_home_else_keras_home_else_the_home_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("RNNZOO_HOME", "~/zoo")
+    monkeypatch.setenv("HOME", str(tmp_path / "me"))
+    assert weights.cache_dir() == tmp_path / "me" / "zoo" / "weights"
+    monkeypatch.delenv("RNNZOO_HOME")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    assert weights.cache_dir() == tmp_path / "keras" / "rnnzoo" / "weights"
+    monkeypatch.delenv("KERAS_HOME")
+    assert weights.cache_dir() == tmp_path / "me" / ".keras" / "rnnzoo" / "weights"
+
+
 def test_a_bad_cached_copy_falls_back_to_the_bundled_one_and_is_repaired(caplog):
     weights.cache_dir().mkdir(parents=True)
     _cache_file().write_bytes(b"truncated")

@@ -54,6 +54,11 @@ MODULE_TESTS: dict[str, list[str]] = {
     "rnnzoo/layers/clockwork.py": ["tests/layers/test_clockwork.py",
                                    "tests/callbacks/test_gradient_tapes.py"],
     "rnnzoo/layers/clockwork_schedule.py": ["tests/layers/test_clockwork.py"],
+    "rnnzoo/layers/fast_rnn.py": ["tests/layers/test_fast_rnn.py"],
+    "rnnzoo/layers/fused_loops.py": ["tests/layers/test_fast_rnn.py"],
+    "rnnzoo/layers/padding.py": ["tests/tasks/test_padding.py",
+                                "tests/layers/test_clockwork.py",
+                                "tests/layers/test_abc_rnn.py"],
     "rnnzoo/layers/feedforward.py": ["tests/layers/test_recurrent_block.py",
                                      "tests/tasks/test_all_tasks.py"],
     "rnnzoo/layers/dropout.py": ["tests/layers/"],
@@ -80,6 +85,10 @@ MODULE_TESTS: dict[str, list[str]] = {
                                    "tests/tasks/test_text_prediction.py"],
     "rnnzoo/tasks/decoding.py": ["tests/tasks/test_decoding.py",
                                  "tests/tasks/test_decoding_contract.py"],
+    "rnnzoo/tasks/decode_loop.py": ["tests/tasks/test_decoding_contract.py",
+                                    "tests/tasks/test_decoding.py"],
+    "rnnzoo/tasks/normalization.py": ["tests/tasks/test_padding.py",
+                                      "tests/tasks/test_regression.py"],
     "rnnzoo/export/verify.py": ["tests/test_export.py", "tests/test_export_quantized.py"],
     "rnnzoo/weights/cache.py": ["tests/test_weights.py", "tests/test_download_settings.py"],
     "rnnzoo/weights/download.py": ["tests/test_weights.py", "tests/test_download_settings.py"],
@@ -117,8 +126,13 @@ def _scratch(workdir: pathlib.Path, module: str, tests: list[str]) -> None:
         "only_mutate": f"\n{module}",
         "pytest_add_cli_args": base.get("pytest_add_cli_args", ""),
         "pytest_add_cli_args_test_selection": "\n" + "\n".join(tests),
-        "timeout_multiplier": base.get("timeout_multiplier", "3.0"),
+        # tests read these (tools/make_cards.py, README's commands, the cards): mutmut copies
+        # only the sources, tests/ and these into its mutants/ folder
+        "also_copy": base.get("also_copy", "\n" + "\n".join(
+            name for name in _ALSO_COPY if name not in ("setup.cfg", "pyproject.toml"))),
+        "timeout_multiplier": base.get("timeout_multiplier", "8.0"),
         "timeout_constant": base.get("timeout_constant", "10.0"),
+        "process_isolation": base.get("process_isolation", "forkserver"),
     }
     if parser.has_section("mutmut"):
         parser.remove_section("mutmut")
@@ -153,8 +167,10 @@ def summarise(statuses: dict[str, str]) -> dict:
         counts[status] = counts.get(status, 0) + 1
     judged = sum(n for s, n in counts.items() if s not in ("skipped", "no tests", "not checked"))
     killed = counts.get("killed", 0) + counts.get("timeout", 0)
+    # mutmut counts a timeout as killed (an endless loop); a test failure is the firmer kill
     return {"counts": counts, "mutants": len(statuses), "judged": judged, "killed": killed,
-            "kill_rate": killed / judged if judged else None}
+            "kill_rate": killed / judged if judged else None,
+            "killed_by_a_test": counts.get("killed", 0), "timeouts": counts.get("timeout", 0)}
 
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float] | None:
@@ -251,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     band = "" if not interval else f", 95% interval {100 * interval[0]:.0f}-{100 * interval[1]:.0f}%"
     print(f"{module}: {summary['killed']}/{summary['judged']} mutants killed "
           f"({'-' if rate is None else f'{100 * rate:.0f}%'}{band}), {summary['mutants']} run of "
-          f"{summary['generated']} generated, {summary['counts']}, {summary['seconds']:.0f} s")
+          f"{summary['generated']} generated, {summary['counts']}, {summary['seconds']:.0f} s; "
+          f"{summary['killed_by_a_test']} by a failing test, {summary['timeouts']} timed out")
     for name in summary["survived"]:
         print(f"  survived: {name}")
     if "error" in summary:

@@ -382,6 +382,22 @@ def test_dropout_is_one_mask_per_sequence_on_every_loop(cell_kwargs):
     np.testing.assert_allclose(layer(x), generic(x), atol=1e-5)
 
 
+def test_recurrent_dropout_on_the_chunked_loop_equals_the_per_step_loop():
+    # A mask sends the layer through its chunked loop (the static schedule needs none): the
+    # recurrent dropout mask must reach every step there too, a chunk's first one included.
+    x = _x()
+    mask = RNG.random((B, T)) > 0.3
+    kwargs = dict(dropout=0.3, recurrent_dropout=0.3, seed=7, num_modules=4)
+    layer = ClockworkRNN(12, return_sequences=True, **kwargs)
+    layer(x)
+    generic = keras.layers.RNN(ClockworkRNNCell(12, **kwargs), return_sequences=True)
+    generic(x)
+    generic.set_weights(layer.get_weights())
+    got = np.asarray(layer(x, mask=mask, training=True))
+    np.testing.assert_allclose(got, generic(x, mask=mask, training=True), atol=1e-5)
+    assert not np.allclose(got, layer(x, mask=mask))
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"units": 0}, "`units` must be a positive integer"),
     ({"units": 10, "num_modules": 4}, r"`units` must be divisible.*units=10, num_modules=4"),

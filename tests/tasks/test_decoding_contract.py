@@ -62,6 +62,12 @@ def test_the_edges_of_the_allowed_ranges_are_accepted():
     assert decode(_endless, [], batch_size=1, method="sample", top_k=1, seed=0,
                   max_length=2) == [[3, 3]]
     assert StopTokens(0).ids == (0,)  # id 0 may end a sequence
+    # ... and start one: the first step is fed id 0 (it answers 4, every other id 3)
+    from_zero = _ENDLESS.copy()
+    from_zero[0] = -10.0
+    from_zero[0, 4] = 0.0
+    assert decode(lambda tokens, state: (_per_token(from_zero, tokens), state), [],
+                  batch_size=1, start_id=0, max_length=2) == [[4, 3]]
 
 
 def test_default_max_length_is_20():
