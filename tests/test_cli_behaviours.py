@@ -175,8 +175,12 @@ def test_tune_resumes_the_search_in_its_folder(tmp_path, capsys):
 
 def test_export_task_with_streaming_weights_and_verification(built, tmp_path, capsys):
     out = tmp_path / "stream.tflite"
-    assert main(["export", "classification", "--weights", "pretrained", "--streaming",
-                 "--out", str(out), "--json"]) == 0
+    argv = ["export", "classification", "--weights", "pretrained", "--streaming",
+            "--out", str(out), "--json", "--verify-examples"]
+    assert main(argv + ["0"]) == 2  # the flag reaches the exporter, which checks it
+    assert "verify_examples" in capsys.readouterr().err and not out.exists()
+    built.clear()
+    assert main(argv + ["16"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["verified"] and report["kind"] == "streaming"
     assert set(report["signatures"]) >= {"step"}

@@ -517,28 +517,6 @@ def test_a_model_the_builtin_data_does_not_fit_is_checked_on_random_inputs(tmp_p
     assert sorted(os.listdir(tmp_path)) == ["features.tflite", "features.tflite.json"]
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("task", TASKS)
-def test_int8_files_of_generative_models_decode(task, tmp_path):
-    model = rnnzoo.build(task, **tiny_overrides(task))
-    if not _is_generative(model):
-        pytest.skip("int8 of the other tasks: tests/test_export_quantized.py, run and scored")
-    report = export.to_tflite(model, tmp_path / "int8.tflite", quantize="int8", verify=False,
-                              calibration_examples=8, verbose=False)
-    _assert_builtin_only(report.path)
-    assert "WHILE" not in report.ops  # unrolled: int8 calibration of WHILE loops crashes
-    runtime = LiteRTModel(report.path)
-    feed = None
-    if "encoder" in runtime.signatures:
-        # the image keeps its shape; token sources are padded to the fixed length
-        details = runtime.runner("encoder").get_input_details()
-        feed = {n: np.zeros([max(int(d), 1) for d in v["shape_signature"]], v["dtype"])
-                for n, v in details.items()}
-    ids = greedy_decode(runtime, feed, max_length=5)
-    vocab = int(runtime.runner("decoder_step").get_output_details()["probs"]["shape"][-1])
-    assert len(ids) <= 5 and all(0 <= i < vocab for i in ids)
-
-
 def test_runtime_generate_and_generate_text_match_keras(exporter):
     """LiteRTModel.generate is greedy decoding; generate_text turns its ids into the same text."""
     model, report = exporter("text_prediction")

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         report = export.to_tflite(
             model, args.out, quantize=args.quantize, streaming=args.streaming,
             sequence_length=args.sequence_length, verify=args.verify, verbose=not args.json,
-            fused_lstm=args.fused_lstm,
+            fused_lstm=args.fused_lstm, verify_examples=args.verify_examples,
         )
     except export.ExportError as exc:
         print(f"rnnzoo export: error: {exc}", file=sys.stderr)

@@ -224,6 +224,8 @@ def add_export(subparsers) -> None:
                    help="LSTM layers as fused UNIDIRECTIONAL_SEQUENCE_LSTM ops (no WHILE loop)")
     p.add_argument("--no-verify", dest="verify", action="store_false",
                    help="skip running the file against Keras")
+    p.add_argument("--verify-examples", type=int, default=256, metavar="N",
+                   help="the most test examples the check runs (default 256)")
     p.add_argument("--weights", default=None, help="weights for a task model, e.g. pretrained")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     add_recurrent_flags(p)

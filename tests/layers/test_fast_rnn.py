@@ -4,13 +4,10 @@ Every comparison builds Keras' own layer and the fast one with the same
 weights and checks outputs, final states and the gradients of a loss with
 respect to the inputs, the initial states and every weight (1e-5), for the
 options the zoo uses. The module runs on the backend Keras is configured with;
-``test_the_same_on_jax`` runs it again on JAX in a child process.
+the JAX CI leg (tests/conftest.py BACKEND_NEUTRAL) runs masks of any pattern,
+dropout, stateful and weight files again on JAX.
 """
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -253,20 +250,3 @@ def test_in_a_model_with_unknown_length(fast_cls, keras_cls):
         x = _x(steps=steps)
         np.testing.assert_allclose(fast.predict(x, verbose=0), ref.predict(x, verbose=0),
                                    atol=1e-5)
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(keras.config.backend() != "tensorflow", reason="starts the JAX run itself")
-def test_the_same_on_jax(tmp_path):
-    # The comparisons above, on the JAX backend (a child process: a backend is chosen
-    # once per process): masks of any pattern, dropout, stateful, weight files.
-    repo = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "KERAS_BACKEND": "jax", "CUDA_VISIBLE_DEVICES": "",
-           "PYTHONPATH": str(repo), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:cacheprovider",
-         "-o", "addopts=", str(Path(__file__)), "-k",
-         "any_pattern or dropout or stateful or weight_files or fresh_state"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert " passed" in run.stdout and "failed" not in run.stdout
