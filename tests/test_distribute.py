@@ -339,12 +339,24 @@ def test_multiworker_training_two_workers_agree(multiworker_run):
 @pytest.mark.slow
 @tf_only
 def test_killed_worker_resumes_from_the_last_checkpoint(multiworker_run, tmp_path):
-    outs = [tmp_path / "w0", tmp_path / "w1"]
+    def start(procs, tag, outs, backup, crash=None):
+        _start_workers(procs, tag, free_ports(2), outs, backup, crash=crash)
+
+    _kill_one_then_resume(start, multiworker_run["outs"][0], tmp_path)
+
+
+def _kill_one_then_resume(start, reference, tmp_path):
+    """Process 1 of 2 dies after epoch index 1; the restarted job resumes from the backup.
+
+    ``start(procs, tag, outs, backup, crash=None)`` launches both processes;
+    ``reference`` is the output folder of the same training never interrupted.
+    """
+    outs = [tmp_path / "p0", tmp_path / "p1"]
     backup = tmp_path / "backup"
     meta = backup / "training_metadata.json"
     with Processes(tmp_path) as procs:
-        # worker 1 dies (os._exit, like a lost machine) right after epoch index 1 ended
-        _start_workers(procs, "crash", free_ports(2), outs, backup, crash=(1, 1))
+        # process 1 dies (os._exit, like a lost machine) right after epoch index 1 ended
+        start(procs, "crash", outs, backup, crash=(1, 1))
         assert procs.wait("crash1") == 17, procs.log("crash1")[-3000:]
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -352,10 +364,10 @@ def test_killed_worker_resumes_from_the_last_checkpoint(multiworker_run, tmp_pat
                 break
             time.sleep(0.5)
         assert json.loads(meta.read_text())["epoch"] == 2, procs.log("crash0")[-3000:]
-        procs.stop("crash0")  # the surviving worker cannot go on alone: the job is restarted
+        procs.stop("crash0")  # the survivor cannot go on alone: the job is restarted
         assert not (outs[0] / "classification.keras").exists()
 
-        _start_workers(procs, "resume", free_ports(2), outs, backup)
+        start(procs, "resume", outs, backup)
         for i in range(2):
             check_ok(procs, f"resume{i}")
         logs = [procs.log(f"resume{i}") for i in range(2)]
@@ -364,15 +376,13 @@ def test_killed_worker_resumes_from_the_last_checkpoint(multiworker_run, tmp_pat
     records = [json.loads((o / "classification_metrics.json").read_text()) for o in outs]
     # item 12: every epoch of the run once, the two before the crash read from the backup
     assert records[0]["resumed_at_epoch"] == 2
-    reference_record = json.loads(
-        (multiworker_run["outs"][0] / "classification_metrics.json").read_text())
+    reference_record = json.loads((reference / "classification_metrics.json").read_text())
     np.testing.assert_allclose(records[0]["history"]["loss"],
                                reference_record["history"]["loss"], rtol=1e-4)
     w0, w1 = (_weights(o / "classification.keras") for o in outs)
     _assert_same_weights(w0, w1)
-    # resuming restored weights and optimizer state: the same model as never interrupted
-    reference = _weights(multiworker_run["outs"][0] / "classification.keras")
-    _assert_same_weights(w0, reference, atol=1e-5)
+    # weights and optimizer state restored: the same model as the uninterrupted run
+    _assert_same_weights(w0, _weights(reference / "classification.keras"), atol=1e-5)
     assert not backup.exists()
 
 
@@ -523,37 +533,7 @@ def test_jax_two_processes_train_one_model_like_one_process(jax_run):
 
 @pytest.mark.slow
 def test_jax_killed_process_resumes_from_backup_and_restore(jax_run, tmp_path):
-    outs = [tmp_path / "p0", tmp_path / "p1"]
-    backup = tmp_path / "backup"
-    meta = backup / "training_metadata.json"
-    with Processes(tmp_path) as procs:
-        # process 1 dies (os._exit, like a lost machine) right after epoch index 1 ended
-        _start_jax(procs, "crash", free_ports(1)[0], outs, backup, crash=(1, 1))
-        assert procs.wait("crash1") == 17, procs.log("crash1")[-3000:]
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if meta.exists() and json.loads(meta.read_text())["epoch"] == 2:
-                break
-            time.sleep(0.5)
-        assert json.loads(meta.read_text())["epoch"] == 2, procs.log("crash0")[-3000:]
-        procs.stop("crash0")  # the survivor cannot go on alone: the job is restarted
-        assert not (outs[0] / "classification.keras").exists()
+    def start(procs, tag, outs, backup, crash=None):
+        _start_jax(procs, tag, free_ports(1)[0], outs, backup, crash=crash)
 
-        _start_jax(procs, "resume", free_ports(1)[0], outs, backup)
-        for i in range(2):
-            check_ok(procs, f"resume{i}")
-        logs = [procs.log(f"resume{i}") for i in range(2)]
-    for log in logs:
-        assert "Epoch 3/3" in log and "Epoch 1/3" not in log and "Epoch 2/3" not in log
-    records = [json.loads((o / "classification_metrics.json").read_text()) for o in outs]
-    # item 12: every epoch of the run once, the two before the crash read from the backup
-    assert records[0]["resumed_at_epoch"] == 2
-    reference_record = json.loads(
-        (jax_run["outs"][0] / "classification_metrics.json").read_text())
-    np.testing.assert_allclose(records[0]["history"]["loss"],
-                               reference_record["history"]["loss"], rtol=1e-4)
-    w0, w1 = (_weights(o / "classification.keras") for o in outs)
-    _assert_same_weights(w0, w1)
-    # weights and optimizer state restored: the same model as the uninterrupted run
-    _assert_same_weights(w0, _weights(jax_run["outs"][0] / "classification.keras"), atol=1e-5)
-    assert not backup.exists()
+    _kill_one_then_resume(start, jax_run["outs"][0], tmp_path)
